@@ -1,0 +1,62 @@
+// What an iptables binary is and which backend it drives, read from its
+// bytes without running it. xtables multi binaries carry their version and
+// mode as one string, e.g. "1.8.9 (nf_tables)" or "1.8.9 (legacy)".
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "detect/error.h"
+#include "detect/mode.h"
+#include "detect/version.h"
+
+namespace iptmode {
+
+enum class BinaryKind {
+  xtables_nft_multi,
+  xtables_legacy_multi,
+  iptables_wrapper,  // kubernetes-sigs iptables-wrapper (shell or Go): picks a mode at first run
+  unknown,
+};
+
+struct BinaryInfo {
+  BinaryKind kind = BinaryKind::unknown;
+  std::optional<Mode> mode;  // none for a wrapper or an unknown file
+  std::optional<Version> version;
+};
+
+std::string_view to_string(BinaryKind k);
+
+// Files larger than this are not read to the end; what is in the first
+// kReadLimit bytes decides.
+inline constexpr std::size_t kBinaryReadLimit = 64 * 1024 * 1024;
+
+// Incremental classifier: feed the file's bytes in order, in chunks of any
+// size, then ask for the result. Keeps only a short tail between chunks.
+class BinaryScanner {
+ public:
+  void feed(std::string_view chunk);
+  BinaryInfo result() const;
+
+ private:
+  void scan(std::string_view window);
+  std::string tail_;
+  bool started_ = false;
+  bool is_script_ = false;
+  bool mentions_legacy_save_ = false;
+  bool mentions_nft_save_ = false;
+  bool wrapper_marker_ = false;
+  bool nft_names_ = false;
+  bool legacy_names_ = false;
+  std::optional<Version> nft_version_;
+  std::optional<Version> legacy_version_;
+};
+
+// Convenience over a whole buffer (tests, fuzzing).
+BinaryInfo classify_binary(std::string_view bytes);
+
+// Reads the open file in chunks, at most kBinaryReadLimit bytes.
+Result<BinaryInfo> read_binary(int fd);
+
+}  // namespace iptmode

@@ -1,0 +1,40 @@
+// /etc/iptmode/iptmode.conf: `key = value` lines, `#` comments.
+//
+//   mode = auto | nft | legacy        (auto: detect)
+//   version-check = warn | enforce | off
+//   components = name, name ...       (process names to audit besides the four)
+//   backend-dir = /usr/sbin           (where the shim finds xtables-*-multi)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detect/error.h"
+#include "detect/mode.h"
+
+namespace iptmode {
+
+enum class VersionCheck { warn, enforce, off };
+
+struct Config {
+  std::optional<Mode> mode;  // nullopt: auto
+  VersionCheck version_check = VersionCheck::warn;
+  std::vector<std::string> components;
+  std::string backend_dir;  // empty: the directory the shim lives in
+};
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/iptmode/iptmode.conf";
+inline constexpr std::size_t kConfigSizeLimit = 64 * 1024;
+
+// `path` only names the file in error messages ("<path>:<line>: ...").
+Result<Config> parse_config(std::string_view text, std::string_view path);
+
+// A missing file is the default Config unless `must_exist` (an explicit
+// --config names a file that must be there).
+Result<Config> load_config(const std::string& path, bool must_exist);
+
+std::string_view to_string(VersionCheck v);
+
+}  // namespace iptmode

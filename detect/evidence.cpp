@@ -1,0 +1,52 @@
+#include "detect/evidence.h"
+
+#include "detect/legacy_reader.h"
+#include "detect/nft_reader.h"
+
+namespace iptmode {
+
+Result<Evidence> gather_evidence(const GatherOptions& opts) {
+  Evidence ev;
+  ev.host_root = opts.host_root;
+
+  const ModuleAvailability mods = read_module_availability(opts.host_root);
+  if (mods.nft) {
+    auto nft = read_nft(false);
+    if (!nft) return std::unexpected(nft.error());
+    ev.kernel.nft = std::move(*nft);
+  } else {
+    ev.kernel.nft.available = false;
+    ev.kernel.nft.note = mods.nft_note;
+  }
+  if (mods.legacy) {
+    auto legacy = read_legacy();
+    if (!legacy) return std::unexpected(legacy.error());
+    ev.kernel.legacy = std::move(*legacy);
+  } else {
+    ev.kernel.legacy.available = false;
+    ev.kernel.legacy.note = mods.legacy_note;
+  }
+
+  // Counting nf_tables rules means dumping every rule; the decision needs the
+  // counts only when no hint chain decides.
+  const bool hinted =
+      !find_hint_chains(ev.kernel.nft).empty() || !find_hint_chains(ev.kernel.legacy).empty();
+  if (ev.kernel.nft.available && (opts.always_count_rules || !hinted)) {
+    if (auto r = count_nft_rules(ev.kernel.nft); !r) return std::unexpected(r.error());
+  }
+
+  if (auto root = open_root(opts.host_root)) {
+    ev.host_iptables = inspect_binary(root->get(), kDefaultPath, "iptables");
+  } else {
+    return std::unexpected(root.error());
+  }
+
+  std::vector<std::string> names = opts.component_names;
+  if (names.empty()) names.assign(std::begin(kDefaultComponents), std::end(kDefaultComponents));
+  auto comps = scan_components(names);
+  if (!comps) return std::unexpected(comps.error());
+  ev.components = std::move(*comps);
+  return ev;
+}
+
+}  // namespace iptmode

@@ -1,0 +1,18 @@
+// Bounded reads of small files that other software wrote (/proc entries,
+// config and state files). Nothing here reads without a size limit or blocks
+// on a FIFO.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "detect/error.h"
+
+namespace iptmode {
+
+// Reads at most `limit` bytes of the regular or proc file at `path` (relative
+// to `dirfd`, or absolute with AT_FDCWD). A longer file is an error that says
+// so, not a silent truncation. Opens with O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC.
+Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit);
+
+}  // namespace iptmode

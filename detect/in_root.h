@@ -1,0 +1,45 @@
+// What a path means inside a root directory: the host's `/`, a test's tree,
+// or /proc/PID/root of a process in another mount namespace. Symlinks are
+// followed inside the root: absolute targets start again at the root, `..`
+// stops at the root, and loops end with an error. Nothing here runs code or
+// writes anything.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detect/error.h"
+#include "detect/fd.h"
+
+namespace iptmode {
+
+inline constexpr std::string_view kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Links followed before a lookup gives up, as the kernel's MAXSYMLINKS.
+inline constexpr int kMaxLinks = 40;
+
+struct Resolved {
+  std::string path;                // canonical, absolute inside the root, no symlink left
+  std::vector<std::string> links;  // every link followed: "/usr/sbin/iptables -> xtables-nft-multi"
+};
+
+// Opens a root directory for the functions below.
+Result<UniqueFd> open_root(const std::string& dir);
+
+// Resolves `path` (absolute, or relative to the root) to the file it names.
+Result<Resolved> resolve_in_root(int root_fd, std::string_view path);
+
+// As execvp would find `name` on `path_var` (colon-separated; empty entries
+// and relative entries are skipped, since they would name the caller's
+// working directory): the first entry under which `name` resolves to a
+// regular file with an execute bit.
+Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name);
+
+// Opens a resolved path for reading, confined to the root (openat2
+// RESOLVE_IN_ROOT where the kernel has it), without following a final link
+// and without blocking on a FIFO. Fails unless it is a regular file.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path);
+
+}  // namespace iptmode

@@ -1,0 +1,58 @@
+// What the kernel holds in each backend, as read by nft_reader (nf_tables,
+// over netlink) and legacy_reader (x_tables, through libiptc).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iptmode {
+
+struct Chain {
+  std::string name;
+  bool base = false;                   // hooked into the stack (INPUT, PREROUTING, ...)
+  std::optional<std::uint64_t> rules;  // unset until rules are counted
+};
+
+struct Table {
+  std::string family;  // "ip", "ip6"; for nf_tables also "inet", "arp", "bridge", "netdev"
+  std::string name;
+  std::vector<Chain> chains;
+};
+
+struct BackendState {
+  bool available = true;  // false: the kernel lacks the backend, or it was not probed (see note)
+  std::string note;       // why unavailable; empty otherwise
+  bool rules_counted = false;
+  std::vector<Table> tables;
+};
+
+struct KernelState {
+  BackendState nft;
+  BackendState legacy;
+};
+
+// The chain names kubelet creates to tell everyone which backend it uses.
+inline constexpr const char* kHintChains[] = {"KUBE-IPTABLES-HINT", "KUBE-KUBELET-CANARY"};
+
+// A table iptables itself writes: family ip or ip6 and one of filter, nat,
+// mangle, raw, security. In nf_tables, anything else (`inet firewalld`,
+// `ip kube-proxy`, calico's) is a native nftables table.
+bool is_iptables_table(const Table& t);
+
+struct ChainRef {
+  std::string family;
+  std::string table;
+  std::string chain;
+};
+
+// Hint chains in any ip or ip6 table of the backend.
+std::vector<ChainRef> find_hint_chains(const BackendState& b);
+
+// Rules in the backend's iptables tables (is_iptables_table); needs counted rules.
+std::uint64_t iptables_rule_count(const BackendState& b);
+
+std::string to_string(const ChainRef& c);
+
+}  // namespace iptmode

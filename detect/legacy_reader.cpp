@@ -1,0 +1,99 @@
+#include "detect/legacy_reader.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "detect/file_read.h"
+
+extern "C" {
+#include <libiptc/libip6tc.h>
+}
+#include <libiptc/libiptc.h>
+
+namespace iptmode {
+namespace {
+
+std::vector<std::string> table_names(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view name = text.substr(0, nl);
+    // x_tables names are at most XT_TABLE_MAXNAMELEN - 1 bytes of [a-z_].
+    if (!name.empty() && name.size() < XT_TABLE_MAXNAMELEN) out.emplace_back(name);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+// The same walk for both families: libiptc and libip6tc differ only in prefix.
+struct Api4 {
+  static xtc_handle* init(const char* t) { return iptc_init(t); }
+  static void free(xtc_handle* h) { iptc_free(h); }
+  static const char* first_chain(xtc_handle* h) { return iptc_first_chain(h); }
+  static const char* next_chain(xtc_handle* h) { return iptc_next_chain(h); }
+  static const void* first(const char* c, xtc_handle* h) { return iptc_first_rule(c, h); }
+  static const void* next(const void* prev, xtc_handle* h) {
+    return iptc_next_rule(static_cast<const ipt_entry*>(prev), h);
+  }
+  static bool builtin(const char* c, xtc_handle* h) { return iptc_builtin(c, h) != 0; }
+  static const char* strerror(int e) { return iptc_strerror(e); }
+};
+
+struct Api6 {
+  static xtc_handle* init(const char* t) { return ip6tc_init(t); }
+  static void free(xtc_handle* h) { ip6tc_free(h); }
+  static const char* first_chain(xtc_handle* h) { return ip6tc_first_chain(h); }
+  static const char* next_chain(xtc_handle* h) { return ip6tc_next_chain(h); }
+  static const void* first(const char* c, xtc_handle* h) { return ip6tc_first_rule(c, h); }
+  static const void* next(const void* prev, xtc_handle* h) {
+    return ip6tc_next_rule(static_cast<const ip6t_entry*>(prev), h);
+  }
+  static bool builtin(const char* c, xtc_handle* h) { return ip6tc_builtin(c, h) != 0; }
+  static const char* strerror(int e) { return ip6tc_strerror(e); }
+};
+
+template <class Api>
+Result<void> read_family(const std::string& names_file, const char* family, BackendState& state) {
+  auto text = read_file_bounded(AT_FDCWD, names_file, 64 * 1024);
+  if (!text) {
+    // No list: the module is not loaded in this kernel, so no table exists.
+    if (text.error().errnum == ENOENT) return {};
+    return std::unexpected(text.error());
+  }
+  for (const auto& name : table_names(*text)) {
+    xtc_handle* h = Api::init(name.c_str());
+    if (!h) {
+      int e = errno;
+      std::string fix = (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
+      return fail(fmt::format("x_tables {} {}: {}{}", family, name, Api::strerror(e), fix), e);
+    }
+    Table table{family, name, {}};
+    for (const char* c = Api::first_chain(h); c; c = Api::next_chain(h)) {
+      Chain chain{c, Api::builtin(c, h), 0};
+      for (const void* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
+      table.chains.push_back(std::move(chain));
+    }
+    Api::free(h);
+    state.tables.push_back(std::move(table));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<BackendState> read_legacy(const std::string& proc_net) {
+  BackendState state;
+  if (auto r = read_family<Api4>(proc_net + "/ip_tables_names", "ip", state); !r)
+    return std::unexpected(r.error());
+  if (auto r = read_family<Api6>(proc_net + "/ip6_tables_names", "ip6", state); !r)
+    return std::unexpected(r.error());
+  state.rules_counted = true;
+  return state;
+}
+
+}  // namespace iptmode

@@ -1,0 +1,70 @@
+#include "detect/modules.h"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+
+#include <fmt/format.h>
+
+#include "detect/file_read.h"
+
+namespace iptmode {
+namespace {
+
+// /proc/modules lines start with the module name and a space.
+bool loaded(std::string_view proc_modules, std::string_view name) {
+  while (!proc_modules.empty()) {
+    auto nl = proc_modules.find('\n');
+    std::string_view line = proc_modules.substr(0, nl);
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ') return true;
+    if (nl == std::string_view::npos) break;
+    proc_modules.remove_prefix(nl + 1);
+  }
+  return false;
+}
+
+// modules.builtin lines are paths: kernel/net/netfilter/nf_tables.ko
+bool builtin(std::string_view list, std::string_view name) {
+  const std::string want = fmt::format("/{}.ko", name);
+  while (!list.empty()) {
+    auto nl = list.find('\n');
+    std::string_view line = list.substr(0, nl);
+    if (line.ends_with(want) || line == want.substr(1)) return true;
+    if (nl == std::string_view::npos) break;
+    list.remove_prefix(nl + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+ModuleAvailability module_availability(std::optional<std::string_view> proc_modules,
+                                       std::string_view builtin_list) {
+  ModuleAvailability a;
+  if (!proc_modules) return a;  // no module support: everything the kernel has is built in
+  if (!loaded(*proc_modules, "nf_tables") && !builtin(builtin_list, "nf_tables")) {
+    a.nft = false;
+    a.nft_note = "nf_tables module not loaded (not probed: asking would load it)";
+  }
+  if (!loaded(*proc_modules, "ip_tables") && !loaded(*proc_modules, "ip6_tables") &&
+      !builtin(builtin_list, "ip_tables") && !builtin(builtin_list, "ip6_tables")) {
+    a.legacy = false;
+    a.legacy_note = "ip_tables and ip6_tables modules not loaded (not probed: asking would load them)";
+  }
+  return a;
+}
+
+ModuleAvailability read_module_availability(const std::string& host_root) {
+  auto mods = read_file_bounded(AT_FDCWD, "/proc/modules", 4 * 1024 * 1024);
+  if (!mods) return module_availability(std::nullopt, {});
+  std::string builtin_list;
+  struct utsname u {};
+  if (::uname(&u) == 0) {
+    std::string root = host_root == "/" ? "" : host_root;
+    if (auto b = read_file_bounded(AT_FDCWD, fmt::format("{}/lib/modules/{}/modules.builtin", root, u.release),
+                                   4 * 1024 * 1024))
+      builtin_list = std::move(*b);
+  }
+  return module_availability(std::string_view(*mods), builtin_list);
+}
+
+}  // namespace iptmode

@@ -1,0 +1,27 @@
+// Whether a backend's kernel module is there without loading it: asking
+// nf_tables or ip_tables anything would make the kernel load the module.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace iptmode {
+
+struct ModuleAvailability {
+  bool nft = true;
+  bool legacy = true;
+  std::string nft_note;     // why nft is unavailable
+  std::string legacy_note;  // why legacy is unavailable
+};
+
+// `proc_modules`: the text of /proc/modules, nullopt when the file does not
+// exist (a kernel without module support: everything is built in).
+// `builtin`: the text of modules.builtin (may be empty).
+ModuleAvailability module_availability(std::optional<std::string_view> proc_modules,
+                                       std::string_view builtin);
+
+// Reads /proc/modules and <host_root>/lib/modules/$(uname -r)/modules.builtin.
+ModuleAvailability read_module_availability(const std::string& host_root);
+
+}  // namespace iptmode
