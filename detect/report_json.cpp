@@ -1,9 +1,10 @@
 #include "detect/report_json.h"
 
 namespace iptmode {
-namespace {
 
-using nlohmann::ordered_json;
+using json = nlohmann::ordered_json;
+
+namespace {
 
 json to_json(const BackendState& b) {
   json tables = json::array();
