@@ -2,26 +2,24 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
-#include <fmt/format.h>
-
 namespace iptmode {
 namespace {
-
-// Longest pattern plus the longest version we look back for; a match that
-// straddles two chunks is always whole in tail + chunk.
-constexpr std::size_t kTail = 128;
 
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
 }
 
-// Every "<version> (<mode>)" in the window, e.g. "1.8.9 (nf_tables)". The
-// version is what precedes the marker: digits and dots, at most 16 bytes.
-std::optional<Version> version_before(std::string_view window, std::string_view marker) {
+// The first "<version> (<mode>)" in the window, e.g. "1.8.9 (nf_tables)". The
+// version is what precedes the marker: digits and dots, at most 16 bytes. A
+// digit run that reaches the window's start may be the cut end of a longer
+// version ("1.8.1|0"), so it counts only where the window starts the file.
+std::optional<Version> version_before(std::string_view window, std::string_view marker,
+                                      bool whole_from_start) {
   std::size_t from = 0;
   while (true) {
     auto at = window.find(marker, from);
@@ -30,7 +28,7 @@ std::optional<Version> version_before(std::string_view window, std::string_view 
     while (begin > 0 && at - begin < 16 &&
            ((window[begin - 1] >= '0' && window[begin - 1] <= '9') || window[begin - 1] == '.'))
       --begin;
-    if (begin < at) {
+    if (begin < at && (begin > 0 || whole_from_start)) {
       if (auto v = parse_version(window.substr(begin, at - begin))) return v;
     }
     from = at + 1;
@@ -49,9 +47,9 @@ std::string_view to_string(BinaryKind k) {
   return "unknown";
 }
 
-void BinaryScanner::scan(std::string_view w) {
-  if (!nft_version_) nft_version_ = version_before(w, " (nf_tables)");
-  if (!legacy_version_) legacy_version_ = version_before(w, " (legacy)");
+void BinaryScanner::scan(std::string_view w, bool whole_from_start) {
+  if (!nft_version_) nft_version_ = version_before(w, " (nf_tables)", whole_from_start);
+  if (!legacy_version_) legacy_version_ = version_before(w, " (legacy)", whole_from_start);
   // The kubernetes-sigs wrappers, shell (v1, v2) and Go: all print this when
   // they cannot relink, and the Go one carries its module path.
   wrapper_marker_ = wrapper_marker_ || contains(w, "Unable to redirect iptables binaries") ||
@@ -65,14 +63,33 @@ void BinaryScanner::scan(std::string_view w) {
 
 void BinaryScanner::feed(std::string_view chunk) {
   if (chunk.empty()) return;
-  if (!started_) {
+  const bool first = !started_;
+  if (first) {
     started_ = true;
     is_script_ = chunk.starts_with("#!");
   }
-  std::string window = tail_;
-  window.append(chunk);
-  scan(window);
-  tail_ = window.size() > kTail ? window.substr(window.size() - kTail) : window;
+  // A match that straddles the previous chunk and this one is whole in the
+  // seam: the kept tail plus this chunk's first kTail bytes.
+  if (tail_len_ > 0) {
+    char seam[2 * kTail];
+    const std::size_t head = std::min(kTail, chunk.size());
+    std::memcpy(seam, tail_, tail_len_);
+    std::memcpy(seam + tail_len_, chunk.data(), head);
+    scan(std::string_view(seam, tail_len_ + head), fed_ == tail_len_);
+  }
+  scan(chunk, first);
+  fed_ += chunk.size();
+
+  // The new tail: the last kTail bytes of (tail + chunk).
+  if (chunk.size() >= kTail) {
+    std::memcpy(tail_, chunk.data() + chunk.size() - kTail, kTail);
+    tail_len_ = kTail;
+  } else {
+    const std::size_t keep = std::min(tail_len_, kTail - chunk.size());
+    std::memmove(tail_, tail_ + tail_len_ - keep, keep);
+    std::memcpy(tail_ + keep, chunk.data(), chunk.size());
+    tail_len_ = keep + chunk.size();
+  }
 }
 
 BinaryInfo BinaryScanner::result() const {
@@ -112,7 +129,7 @@ Result<BinaryInfo> read_binary(int fd) {
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
-      return fail(fmt::format("read: {}", std::strerror(e)), e);
+      return fail(std::string("read: ") + std::strerror(e), e);
     }
     if (n == 0) break;
     total += static_cast<std::size_t>(n);

@@ -33,15 +33,21 @@ std::string_view to_string(BinaryKind k);
 inline constexpr std::size_t kBinaryReadLimit = 64 * 1024 * 1024;
 
 // Incremental classifier: feed the file's bytes in order, in chunks of any
-// size, then ask for the result. Keeps only a short tail between chunks.
+// size, then ask for the result. It allocates nothing (the shim runs it on
+// its fast path) and keeps only a short tail between chunks.
 class BinaryScanner {
  public:
   void feed(std::string_view chunk);
   BinaryInfo result() const;
 
  private:
-  void scan(std::string_view window);
-  std::string tail_;
+  static constexpr std::size_t kTail = 128;  // longer than any pattern plus its version
+  // `whole_from_start`: the window begins at byte 0 of the file, so a version
+  // touching its start is whole.
+  void scan(std::string_view window, bool whole_from_start);
+  char tail_[kTail] = {};
+  std::size_t tail_len_ = 0;
+  std::size_t fed_ = 0;  // bytes seen so far
   bool started_ = false;
   bool is_script_ = false;
   bool mentions_legacy_save_ = false;

@@ -2,8 +2,6 @@
 
 #include <charconv>
 
-#include <fmt/format.h>
-
 namespace iptmode {
 namespace {
 
@@ -57,6 +55,10 @@ std::optional<Version> parse_version(std::string_view s) {
   return std::nullopt;
 }
 
-std::string to_string(const Version& v) { return fmt::format("{}.{}.{}", v.major, v.minor, v.patch); }
+// Plain std::to_string: this file is linked into the static shim, which
+// carries no formatting library.
+std::string to_string(const Version& v) {
+  return std::to_string(v.major) + '.' + std::to_string(v.minor) + '.' + std::to_string(v.patch);
+}
 
 }  // namespace iptmode
