@@ -57,10 +57,11 @@ Result<std::vector<Component>> scan_components(const std::vector<std::string>& n
   auto pids = list_pids(proc_fd->get());
   std::sort(pids.begin(), pids.end());
   for (pid_t pid : pids) {
-    auto p = read_process(proc_fd->get(), pid);
+    auto p = read_identity(proc_fd->get(), pid);
     if (!p) continue;  // gone, or a kernel thread we may not read: not a component
     for (const auto& name : names) {
       if (!matches(*p, name)) continue;
+      if (!read_namespaces(proc_fd->get(), *p)) break;  // exited mid-scan
       auto& c = groups[{name, p->mount_ns}];
       if (c.pids.empty()) {
         c.name = name;

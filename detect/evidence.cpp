@@ -19,7 +19,9 @@ Result<Evidence> gather_evidence(const GatherOptions& opts) {
     ev.kernel.nft.note = mods.nft_note;
   }
   if (mods.legacy) {
-    auto legacy = read_legacy();
+    // A hint in nf_tables decides whatever x_tables holds, but reading on to
+    // the first x_tables hint still catches hints in both backends.
+    auto legacy = read_legacy({.proc_net = "/proc/net", .stop_at_hint = !opts.always_count_rules});
     if (!legacy) return std::unexpected(legacy.error());
     ev.kernel.legacy = std::move(*legacy);
   } else {

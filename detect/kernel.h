@@ -26,6 +26,7 @@ struct BackendState {
   std::string note;       // why unavailable; empty otherwise
   bool rules_counted = false;
   std::vector<Table> tables;
+  std::vector<std::string> unread;  // "ip filter": tables not read because a hint decided
 };
 
 struct KernelState {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -57,42 +58,71 @@ struct Api6 {
   static const char* strerror(int e) { return ip6tc_strerror(e); }
 };
 
-template <class Api>
-Result<void> read_family(const std::string& names_file, const char* family, BackendState& state) {
+Result<std::vector<std::string>> listed(const std::string& names_file) {
   auto text = read_file_bounded(AT_FDCWD, names_file, 64 * 1024);
   if (!text) {
     // No list: the module is not loaded in this kernel, so no table exists.
-    if (text.error().errnum == ENOENT) return {};
+    if (text.error().errnum == ENOENT) return std::vector<std::string>{};
     return std::unexpected(text.error());
   }
-  for (const auto& name : table_names(*text)) {
-    xtc_handle* h = Api::init(name.c_str());
-    if (!h) {
-      int e = errno;
-      std::string fix = (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
-      return fail(fmt::format("x_tables {} {}: {}{}", family, name, Api::strerror(e), fix), e);
-    }
-    Table table{family, name, {}};
-    for (const char* c = Api::first_chain(h); c; c = Api::next_chain(h)) {
-      Chain chain{c, Api::builtin(c, h), 0};
-      for (const void* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
-      table.chains.push_back(std::move(chain));
-    }
-    Api::free(h);
-    state.tables.push_back(std::move(table));
+  return table_names(*text);
+}
+
+int read_order(const std::string& table) {
+  static constexpr std::string_view kOrder[] = {"mangle", "nat", "filter", "raw", "security"};
+  for (int i = 0; i < 5; ++i)
+    if (table == kOrder[i]) return i;
+  return 5;
+}
+
+template <class Api>
+Result<Table> read_table(const char* family, const std::string& name) {
+  xtc_handle* h = Api::init(name.c_str());
+  if (!h) {
+    int e = errno;
+    std::string fix = (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
+    return fail(fmt::format("x_tables {} {}: {}{}", family, name, Api::strerror(e), fix), e);
   }
-  return {};
+  Table table{family, name, {}};
+  for (const char* c = Api::first_chain(h); c; c = Api::next_chain(h)) {
+    Chain chain{c, Api::builtin(c, h), 0};
+    for (const void* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
+    table.chains.push_back(std::move(chain));
+  }
+  Api::free(h);
+  return table;
 }
 
 }  // namespace
 
-Result<BackendState> read_legacy(const std::string& proc_net) {
+Result<BackendState> read_legacy(const LegacyReadOptions& opts) {
+  auto v4 = listed(opts.proc_net + "/ip_tables_names");
+  if (!v4) return std::unexpected(v4.error());
+  auto v6 = listed(opts.proc_net + "/ip6_tables_names");
+  if (!v6) return std::unexpected(v6.error());
+
+  struct Pending {
+    bool v6;
+    std::string name;
+  };
+  std::vector<Pending> todo;
+  for (auto& n : *v4) todo.push_back({false, std::move(n)});
+  for (auto& n : *v6) todo.push_back({true, std::move(n)});
+  std::stable_sort(todo.begin(), todo.end(),
+                   [](const Pending& a, const Pending& b) { return read_order(a.name) < read_order(b.name); });
+
   BackendState state;
-  if (auto r = read_family<Api4>(proc_net + "/ip_tables_names", "ip", state); !r)
-    return std::unexpected(r.error());
-  if (auto r = read_family<Api6>(proc_net + "/ip6_tables_names", "ip6", state); !r)
-    return std::unexpected(r.error());
-  state.rules_counted = true;
+  for (const auto& p : todo) {
+    const char* family = p.v6 ? "ip6" : "ip";
+    if (opts.stop_at_hint && !find_hint_chains(state).empty()) {
+      state.unread.push_back(fmt::format("{} {}", family, p.name));
+      continue;
+    }
+    auto table = p.v6 ? read_table<Api6>(family, p.name) : read_table<Api4>(family, p.name);
+    if (!table) return std::unexpected(table.error());
+    state.tables.push_back(std::move(*table));
+  }
+  state.rules_counted = state.unread.empty();
   return state;
 }
 

@@ -10,8 +10,17 @@
 
 namespace iptmode {
 
-// Chains and rule counts of every listed table, IPv4 ("ip") and IPv6 ("ip6").
-// `proc_net` is where the table lists are read (default /proc/net).
-Result<BackendState> read_legacy(const std::string& proc_net = "/proc/net");
+struct LegacyReadOptions {
+  std::string proc_net = "/proc/net";  // where the table lists are read
+  // libiptc copies and parses a whole table to list its chains: at 100,000
+  // rules that is most of the cost. When a hint chain alone decides, the
+  // tables after it need not be read. Tables are read mangle first (where
+  // kubelet puts KUBE-IPTABLES-HINT), then nat, filter and the rest; those
+  // left unread are named in BackendState::unread.
+  bool stop_at_hint = false;
+};
+
+// Chains and rule counts of the listed tables, IPv4 ("ip") and IPv6 ("ip6").
+Result<BackendState> read_legacy(const LegacyReadOptions& opts = {});
 
 }  // namespace iptmode

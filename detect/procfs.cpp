@@ -85,6 +85,13 @@ std::string_view base_name(std::string_view path) {
 }
 
 Result<ProcessInfo> read_process(int proc_fd, pid_t pid) {
+  auto p = read_identity(proc_fd, pid);
+  if (!p) return p;
+  if (auto ns = read_namespaces(proc_fd, *p); !ns) return std::unexpected(ns.error());
+  return p;
+}
+
+Result<ProcessInfo> read_identity(int proc_fd, pid_t pid) {
   ProcessInfo p;
   p.pid = pid;
   const std::string dir = std::to_string(pid);
@@ -100,14 +107,18 @@ Result<ProcessInfo> read_process(int proc_fd, pid_t pid) {
 
   // Kernel threads have no exe; a permission error leaves it empty too.
   if (auto exe = read_link(proc_fd, dir + "/exe")) p.exe = *exe;
+  return p;
+}
 
+Result<void> read_namespaces(int proc_fd, ProcessInfo& p) {
+  const std::string dir = std::to_string(p.pid);
   auto mnt = ns_id(proc_fd, dir + "/ns/mnt");
   if (!mnt) return gone_or(mnt.error());
   p.mount_ns = *mnt;
   auto net = ns_id(proc_fd, dir + "/ns/net");
   if (!net) return gone_or(net.error());
   p.net_ns = *net;
-  return p;
+  return {};
 }
 
 std::vector<pid_t> list_pids(int proc_fd) {

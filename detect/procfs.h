@@ -36,7 +36,12 @@ struct ProcessInfo {
 };
 
 // A process that is gone, or exits mid-read, gives an error with errnum ESRCH.
+// `read_process` reads everything; a scanner over thousands of processes
+// reads the identity first (comm, exe, argv) and the namespaces of the few
+// that match.
 Result<ProcessInfo> read_process(int proc_fd, pid_t pid);
+Result<ProcessInfo> read_identity(int proc_fd, pid_t pid);
+Result<void> read_namespaces(int proc_fd, ProcessInfo& p);
 
 // The numeric entries of /proc.
 std::vector<pid_t> list_pids(int proc_fd);

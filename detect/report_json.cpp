@@ -17,7 +17,8 @@ json to_json(const BackendState& b) {
   return {{"available", b.available},
           {"note", b.note},
           {"rules_counted", b.rules_counted},
-          {"tables", std::move(tables)}};
+          {"tables", std::move(tables)},
+          {"unread", b.unread}};
 }
 
 template <class T>
