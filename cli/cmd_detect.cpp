@@ -7,10 +7,10 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
+#include "cli/shim_files.h"
 #include "detect/config.h"
-#include "detect/decide.h"
-#include "detect/evidence.h"
 #include "detect/report_json.h"
+#include "shim/names.h"
 
 namespace iptmode::cli {
 namespace {
@@ -31,16 +31,16 @@ void print_plain(const Decision& d) {
 
 }  // namespace
 
-int run_detect(const DetectOptions& opts) {
+Result<Detection> detect_now(const DetectOptions& opts) {
   if (::geteuid() != 0)
-    return error_exit("detect reads the kernel's packet filter tables and needs root: run it with sudo");
+    return fail("detect reads the kernel's packet filter tables and needs root: run it with sudo");
 
   const bool explicit_config = !opts.config.empty();
   const std::string config_path =
       explicit_config ? opts.config
                       : (opts.host_root == "/" ? "" : opts.host_root) + std::string(kDefaultConfigPath);
   auto config = load_config(config_path, explicit_config);
-  if (!config) return error_exit(config.error().message);
+  if (!config) return std::unexpected(config.error());
 
   std::optional<Override> override_mode;
   if (auto m = parse_mode(opts.mode)) override_mode = Override{*m, "--mode"};
@@ -51,11 +51,32 @@ int run_detect(const DetectOptions& opts) {
   for (auto name : kDefaultComponents) gather.component_names.emplace_back(name);
   for (const auto& name : config->components) gather.component_names.push_back(name);
   auto evidence = gather_evidence(gather);
-  if (!evidence) return error_exit(evidence.error().message);
+  if (!evidence) return std::unexpected(evidence.error());
 
-  const Decision decision = decide(*evidence, override_mode);
-  if (opts.json) fmt::print("{}\n", detect_json(*evidence, decision).dump(2));
-  else print_plain(decision);
+  Decision decision = decide(*evidence, override_mode);
+  return Detection{std::move(*evidence), std::move(decision)};
+}
+
+int run_detect(const DetectOptions& opts) {
+  auto det = detect_now(opts);
+  if (!det) return error_exit(det.error().message);
+  const shim::State state = state_for(det->evidence, det->decision);
+
+  // The shim reads this from a pipe and checks it like the file.
+  if (opts.print_state) {
+    fmt::print("{}", format(state));
+    return kExitOk;
+  }
+  if (opts.json) fmt::print("{}\n", detect_json(det->evidence, det->decision).dump(2));
+  else print_plain(det->decision);
+
+  if (opts.write) {
+    const std::string dir = opts.bin_dir.empty() ? kDefaultBinDir : opts.bin_dir;
+    auto dirfd = open_bin_dir(dir);
+    if (!dirfd) return error_exit(dirfd.error().message);
+    if (auto w = write_state(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
+    if (!opts.json) fmt::print("recorded: {}/{}\n", dir, shim::kStateFile);
+  }
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/cmd_detect.h"
+#include "cli/cmd_shim.h"
 #include "cli/exit_codes.h"
 
 int main(int argc, char** argv) {
@@ -12,12 +13,35 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   DetectOptions detect;
-  auto* cmd = app.add_subcommand("detect", "Decide the node's iptables mode from the evidence, with reasons");
-  cmd->add_flag("--json", detect.json, "Print one JSON object (schema iptmode.detect/v1)");
-  cmd->add_option("--mode", detect.mode, "Override the decision")->check(CLI::IsMember({"auto", "nft", "legacy"}));
-  cmd->add_option("--config", detect.config, "Config file (default /etc/iptmode/iptmode.conf)");
-  cmd->add_option("--host-root", detect.host_root, "Read host files (binaries, config) under this directory")
+  auto* det = app.add_subcommand("detect", "Decide the node's iptables mode from the evidence, with reasons");
+  det->add_flag("--json", detect.json, "Print one JSON object (schema iptmode.detect/v1)");
+  det->add_option("--mode", detect.mode, "Override the decision")->check(CLI::IsMember({"auto", "nft", "legacy"}));
+  det->add_option("--config", detect.config, "Config file (default /etc/iptmode/iptmode.conf)");
+  det->add_option("--host-root", detect.host_root, "Read host files (binaries, config) under this directory")
       ->check(CLI::ExistingDirectory);
+  det->add_flag("--write", detect.write, "Record the decision for the shim in <bin-dir>/iptmode-shim.state");
+  det->add_option("--bin-dir", detect.bin_dir, "The shim's directory (default /var/lib/k0s/bin)");
+  auto* print_state = det->add_flag("--print-state", detect.print_state,
+                                    "Print the state the shim records, nothing else (the shim's first call)");
+  print_state->excludes(det->get_option("--json"))->excludes(det->get_option("--write"));
+
+  ShimOptions shim;
+  auto* sh = app.add_subcommand("shim", "Install, uninstall or keep in place the iptables shim");
+  sh->require_subcommand(1);
+  auto add_bin_dir = [&](CLI::App* c) {
+    c->add_option("--bin-dir", shim.bin_dir, "The directory of the six iptables names (default /var/lib/k0s/bin)");
+  };
+  auto* install = sh->add_subcommand("install", "Put the shim in place of the six iptables names");
+  add_bin_dir(install);
+  install->add_option("--backend-dir", shim.backend_dir, "Where xtables-<mode>-multi live (default: the bin dir)");
+  install->add_option("--shim", shim.shim, "The iptmode-shim binary to install (default: found beside iptmode)");
+  install->add_flag("--dry-run", shim.dry_run, "Print the plan, change nothing");
+  auto* uninstall = sh->add_subcommand("uninstall", "Put back k0s-style links to xtables-<mode>-multi");
+  add_bin_dir(uninstall);
+  uninstall->add_flag("--dry-run", shim.dry_run, "Print the plan, change nothing");
+  auto* watch = sh->add_subcommand("watch", "Reinstall the shim whenever something replaces the names");
+  add_bin_dir(watch);
+  watch->add_option("--shim", shim.shim, "The iptmode-shim binary to install (default: found beside iptmode)");
 
   try {
     app.parse(argc, argv);
@@ -31,6 +55,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "iptmode: {} (see iptmode --help)\n", e.what());
     return kExitError;
   }
-  if (cmd->parsed()) return run_detect(detect);
+  if (det->parsed()) return run_detect(detect);
+  if (install->parsed()) return run_shim_install(shim);
+  if (uninstall->parsed()) return run_shim_uninstall(shim);
+  if (watch->parsed()) return run_shim_watch(shim);
   return kExitError;
 }

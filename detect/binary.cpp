@@ -63,10 +63,11 @@ void BinaryScanner::scan(std::string_view w, bool whole_from_start) {
 
 void BinaryScanner::feed(std::string_view chunk) {
   if (chunk.empty()) return;
-  const bool first = !started_;
-  if (first) {
-    started_ = true;
-    is_script_ = chunk.starts_with("#!");
+  const bool first = fed_ == 0;
+  if (fed_ < 2) {
+    const std::size_t n = std::min<std::size_t>(2 - fed_, chunk.size());
+    std::memcpy(head_ + fed_, chunk.data(), n);
+    is_script_ = fed_ + n == 2 && head_[0] == '#' && head_[1] == '!';
   }
   // A match that straddles the previous chunk and this one is whole in the
   // seam: the kept tail plus this chunk's first kTail bytes.

@@ -48,7 +48,7 @@ class BinaryScanner {
   char tail_[kTail] = {};
   std::size_t tail_len_ = 0;
   std::size_t fed_ = 0;  // bytes seen so far
-  bool started_ = false;
+  char head_[2] = {};    // the first two bytes, for "#!", however the file is chunked
   bool is_script_ = false;
   bool mentions_legacy_save_ = false;
   bool mentions_nft_save_ = false;

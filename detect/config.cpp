@@ -92,7 +92,7 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
 }
 
 Result<Config> load_config(const std::string& path, bool must_exist) {
-  auto text = read_file_bounded(AT_FDCWD, path, kConfigSizeLimit);
+  auto text = read_file_bounded(AT_FDCWD, path, kConfigSizeLimit, /*follow_link=*/true);
   if (!text) {
     if (!must_exist && text.error().errnum == ENOENT) return Config{};
     return fail(text.error().message + " (fix or remove the config file)");

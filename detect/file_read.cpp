@@ -21,8 +21,10 @@ std::unexpected<Error> errno_error(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit) {
-  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit,
+                                      bool follow_link) {
+  const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (follow_link ? 0 : O_NOFOLLOW);
+  UniqueFd fd(::openat(dirfd, path.c_str(), flags));
   if (!fd) return errno_error(path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno_error(path);

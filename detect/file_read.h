@@ -12,7 +12,10 @@ namespace iptmode {
 
 // Reads at most `limit` bytes of the regular or proc file at `path` (relative
 // to `dirfd`, or absolute with AT_FDCWD). A longer file is an error that says
-// so, not a silent truncation. Opens with O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC.
-Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit);
+// so, not a silent truncation. Opens with O_NONBLOCK|O_CLOEXEC, and with
+// O_NOFOLLOW unless `follow_link` (a config file mounted from a Kubernetes
+// ConfigMap is a symlink into ..data/).
+Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit,
+                                      bool follow_link = false);
 
 }  // namespace iptmode

@@ -1,0 +1,250 @@
+#include "cli/cmd_shim.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/cmd_detect.h"
+#include "cli/exit_codes.h"
+#include "cli/shim_files.h"
+#include "detect/config.h"
+#include "detect/file_read.h"
+#include "shim/atomic_write.h"
+#include "shim/names.h"
+
+namespace iptmode::cli {
+namespace {
+
+int error_exit(std::string_view message) {
+  fmt::print(stderr, "iptmode: {}\n", message);
+  return kExitError;
+}
+
+Result<std::string> self_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return fail(fmt::format("/proc/self/exe: {}", std::strerror(errno)));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// The shim binary to install: --shim, else beside this iptmode (a build
+// tree), else where the package puts it.
+Result<std::string> find_shim(const ShimOptions& opts) {
+  if (!opts.shim.empty()) return opts.shim;
+  auto self = self_path();
+  if (!self) return std::unexpected(self.error());
+  const std::string dir = self->substr(0, self->rfind('/'));
+  for (const std::string& candidate :
+       {dir + "/iptmode-shim", dir + "/../libexec/iptmode/iptmode-shim", std::string("/usr/libexec/iptmode/iptmode-shim")})
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  return fail(fmt::format("no iptmode-shim beside {} or in /usr/libexec/iptmode; pass --shim PATH", *self));
+}
+
+// The six names as the shim wants them: links to iptmode-shim beside them.
+struct Plan {
+  bool copy_shim = false;
+  std::vector<std::string> relink;
+};
+
+Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
+  Plan plan;
+  auto want = read_file_bounded(AT_FDCWD, shim_path, 64 * 1024 * 1024, true);
+  if (!want) return std::unexpected(want.error());
+  auto have = read_file_bounded(dirfd, shim::kShimFile, 64 * 1024 * 1024);
+  plan.copy_shim = !have || *have != *want;
+  for (auto name : shim::kNames)
+    if (link_target(dirfd, std::string(name)) != std::string(shim::kShimFile)) plan.relink.emplace_back(name);
+  return plan;
+}
+
+Result<void> copy_shim(int dirfd, const std::string& dir, const std::string& shim_path) {
+  auto bytes = read_file_bounded(AT_FDCWD, shim_path, 64 * 1024 * 1024, true);
+  if (!bytes) return std::unexpected(bytes.error());
+  if (int err = shim::write_atomic(dirfd, shim::kShimFile, bytes->data(), bytes->size(), 0755))
+    return fail(fmt::format("{}/{}: {}", dir, shim::kShimFile, std::strerror(err)), err);
+  return {};
+}
+
+// Settings: the detector is this iptmode; backend-dir as asked or as it was;
+// version-check from /etc/iptmode/iptmode.conf where it says.
+Result<void> record_settings(int dirfd, const std::string& dir, const ShimOptions& opts) {
+  auto settings = read_settings(dirfd, dir);
+  if (!settings) return std::unexpected(settings.error());
+  auto self = self_path();
+  if (!self) return std::unexpected(self.error());
+  if (self->size() >= sizeof settings->detector) return fail(fmt::format("{}: path too long", *self));
+  std::snprintf(settings->detector, sizeof settings->detector, "%s", self->c_str());
+  if (!opts.backend_dir.empty()) {
+    if (opts.backend_dir.front() != '/' || opts.backend_dir.size() >= sizeof settings->backend_dir)
+      return fail(fmt::format("--backend-dir {}: must be an absolute path", opts.backend_dir));
+    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s", opts.backend_dir.c_str());
+  }
+  if (auto config = load_config(std::string(kDefaultConfigPath), false))
+    settings->version_check = config->version_check;
+  else
+    return std::unexpected(config.error());
+  return write_settings(dirfd, dir, *settings);
+}
+
+Result<void> relink_all(int dirfd, const std::string& dir, const std::string& target,
+                        std::vector<std::string>* changed) {
+  for (auto name : shim::kNames) {
+    auto r = replace_link(dirfd, dir, std::string(name), target);
+    if (!r) return std::unexpected(r.error());
+    if (*r && changed) changed->emplace_back(name);
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd, const std::string& shim_path) {
+  std::vector<std::string> changed;
+  auto plan = plan_install(dirfd, shim_path);
+  if (!plan) return std::unexpected(plan.error());
+  // The binary goes in before any name points at it.
+  if (plan->copy_shim) {
+    if (auto r = copy_shim(dirfd, opts.bin_dir, shim_path); !r) return std::unexpected(r.error());
+    changed.emplace_back(shim::kShimFile);
+  }
+  if (auto r = record_settings(dirfd, opts.bin_dir, opts); !r) return std::unexpected(r.error());
+  if (auto r = relink_all(dirfd, opts.bin_dir, shim::kShimFile, &changed); !r) return std::unexpected(r.error());
+  return changed;
+}
+
+}  // namespace
+
+int run_shim_install(const ShimOptions& opts) {
+  if (!opts.dry_run && ::geteuid() != 0) return error_exit("shim install writes to the bin dir and needs root");
+  auto shim_path = find_shim(opts);
+  if (!shim_path) return error_exit(shim_path.error().message);
+  auto dirfd = open_bin_dir(opts.bin_dir);
+  if (!dirfd) return error_exit(dirfd.error().message);
+
+  if (opts.dry_run) {
+    auto plan = plan_install(dirfd->get(), *shim_path);
+    if (!plan) return error_exit(plan.error().message);
+    if (plan->copy_shim) fmt::print("copy {} to {}/{}\n", *shim_path, opts.bin_dir, shim::kShimFile);
+    fmt::print("record settings in {}/{}\n", opts.bin_dir, shim::kSettingsFile);
+    for (const auto& name : plan->relink)
+      fmt::print("link {}/{} -> {} (was {})\n", opts.bin_dir, name, shim::kShimFile,
+                 link_target(dirfd->get(), name).value_or("not a link"));
+    if (!plan->copy_shim && plan->relink.empty()) fmt::print("the shim is installed; nothing to change\n");
+    return kExitOk;
+  }
+  auto changed = install(opts, dirfd->get(), *shim_path);
+  if (!changed) return error_exit(changed.error().message);
+  if (changed->empty()) fmt::print("{}: the shim was installed already\n", opts.bin_dir);
+  else fmt::print("{}: installed ({})\n", opts.bin_dir, fmt::join(*changed, ", "));
+  return kExitOk;
+}
+
+int run_shim_uninstall(const ShimOptions& opts) {
+  if (!opts.dry_run && ::geteuid() != 0) return error_exit("shim uninstall writes to the bin dir and needs root");
+  auto dirfd = open_bin_dir(opts.bin_dir);
+  if (!dirfd) return error_exit(dirfd.error().message);
+
+  // Put back what k0s itself links: xtables-<mode>-multi beside the names.
+  Mode mode;
+  if (auto state = read_state(dirfd->get())) {
+    mode = state->mode;
+  } else {
+    auto det = detect_now(DetectOptions{});
+    if (!det) return error_exit(det.error().message);
+    mode = det->decision.mode;
+  }
+  auto settings = read_settings(dirfd->get(), opts.bin_dir);
+  if (!settings) return error_exit(settings.error().message);
+  const std::string backend = fmt::format("xtables-{}-multi", to_string(mode));
+  const std::string target =
+      settings->backend_dir[0] ? fmt::format("{}/{}", settings->backend_dir, backend) : backend;
+
+  if (opts.dry_run) {
+    for (auto name : shim::kNames)
+      if (link_target(dirfd->get(), std::string(name)) == std::string(shim::kShimFile))
+        fmt::print("link {}/{} -> {}\n", opts.bin_dir, name, target);
+    fmt::print("remove {}/{{{}, {}, {}, {}}}\n", opts.bin_dir, shim::kShimFile, shim::kSettingsFile,
+               shim::kStateFile, shim::kLockFile);
+    return kExitOk;
+  }
+  // Only names that still point at the shim: k0s may have relinked some already.
+  for (auto name : shim::kNames) {
+    if (link_target(dirfd->get(), std::string(name)) != std::string(shim::kShimFile)) continue;
+    if (auto r = replace_link(dirfd->get(), opts.bin_dir, std::string(name), target); !r)
+      return error_exit(r.error().message);
+  }
+  for (const char* f : {shim::kShimFile, shim::kSettingsFile, shim::kStateFile, shim::kLockFile})
+    if (::unlinkat(dirfd->get(), f, 0) != 0 && errno != ENOENT)
+      return error_exit(fmt::format("{}/{}: {}", opts.bin_dir, f, std::strerror(errno)));
+  ::fsync(dirfd->get());
+  fmt::print("{}: uninstalled; the names link to {}\n", opts.bin_dir, target);
+  return kExitOk;
+}
+
+int run_shim_watch(const ShimOptions& opts) {
+  if (::geteuid() != 0) return error_exit("shim watch writes to the bin dir and needs root");
+  auto shim_path = find_shim(opts);
+  if (!shim_path) return error_exit(shim_path.error().message);
+  auto dirfd = open_bin_dir(opts.bin_dir);
+  if (!dirfd) return error_exit(dirfd.error().message);
+
+  UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!ino) return error_exit(fmt::format("inotify: {}", std::strerror(errno)));
+  if (::inotify_add_watch(ino.get(), opts.bin_dir.c_str(),
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+    return error_exit(fmt::format("{}: inotify: {}", opts.bin_dir, std::strerror(errno)));
+
+  auto ensure = [&]() -> bool {
+    auto changed = install(opts, dirfd->get(), *shim_path);
+    if (!changed) {
+      fmt::print(stderr, "iptmode: {}\n", changed.error().message);
+      return false;
+    }
+    if (!changed->empty()) fmt::print("reinstalled: {}\n", fmt::join(*changed, ", "));
+    std::fflush(stdout);
+    return true;
+  };
+  if (!ensure()) return kExitError;
+  fmt::print("watching {}\n", opts.bin_dir);
+  std::fflush(stdout);
+
+  // k0s removes each name and then links it again: acting between the two
+  // would make its symlink() fail. So wait for a quiet moment after the last
+  // event, then put back whatever is not the shim.
+  constexpr int kQuietMs = 250;
+  alignas(inotify_event) char buf[16 * 1024];
+  bool pending = false;
+  for (;;) {
+    pollfd p{ino.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, pending ? kQuietMs : -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return error_exit(fmt::format("poll: {}", std::strerror(errno)));
+    }
+    if (r == 0) {
+      pending = false;
+      if (!ensure()) return kExitError;
+      continue;
+    }
+    ssize_t n = ::read(ino.get(), buf, sizeof buf);
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return error_exit(fmt::format("inotify read: {}", std::strerror(errno)));
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+        return error_exit(fmt::format("{}: the directory went away; restart the watch when it is back", opts.bin_dir));
+      pending = true;
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+    }
+  }
+}
+
+}  // namespace iptmode::cli

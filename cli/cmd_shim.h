@@ -1,0 +1,20 @@
+// `iptmode shim install | uninstall | watch`: put the shim in place of the
+// six iptables names in a bin dir, take it out again, keep it in place.
+#pragma once
+
+#include <string>
+
+namespace iptmode::cli {
+
+struct ShimOptions {
+  std::string bin_dir = "/var/lib/k0s/bin";
+  std::string backend_dir;  // empty: keep the recorded one (default: the bin dir)
+  std::string shim;         // the shim binary to install; empty: found beside iptmode
+  bool dry_run = false;
+};
+
+int run_shim_install(const ShimOptions& opts);
+int run_shim_uninstall(const ShimOptions& opts);
+int run_shim_watch(const ShimOptions& opts);
+
+}  // namespace iptmode::cli

@@ -1,0 +1,91 @@
+#include "shim/version_check.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "detect/binary.h"
+#include "detect/known_bad.h"
+#include "shim/message.h"
+#include "shim/names.h"
+
+namespace iptmode::shim {
+namespace {
+
+BackendIdentity identity(const struct stat& st) {
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+}
+
+// The binary's own bytes, read with pread so the fd is left as it was for exec.
+BinaryInfo scan(int fd, const char* path) {
+  BinaryScanner scanner;
+  char buf[64 * 1024];
+  off_t off = 0;
+  while (static_cast<std::size_t>(off) < kBinaryReadLimit) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) refuse("%s: read: %s", path, std::strerror(errno));
+    if (n == 0) break;
+    scanner.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    off += n;
+  }
+  return scanner.result();
+}
+
+[[gnu::format(printf, 2, 3)]] void report(VersionCheck policy, const char* fmt, ...);
+
+void report(VersionCheck policy, const char* fmt, ...) {
+  char line[768];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (policy == VersionCheck::enforce) refuse("%s (version-check = enforce)", line);
+  warn("%s", line);
+}
+
+}  // namespace
+
+void check_backend_version(const Place& at, const char* backend_path, int backend_fd,
+                           const struct stat& st, Mode mode, const State* state, VersionCheck policy) {
+  if (policy == VersionCheck::off) return;
+  const BackendIdentity id = identity(st);
+  CacheEntry entry;
+  if (state && state->cache[cache_index(mode)].valid && state->cache[cache_index(mode)].id == id) {
+    entry = state->cache[cache_index(mode)];
+  } else {
+    const BinaryInfo info = scan(backend_fd, backend_path);
+    // A legacy binary staged under the nft name (or the reverse) would run
+    // the other backend behind everyone's back.
+    if (info.mode && *info.mode != mode)
+      refuse("%s is an iptables-%s binary, not %s; stage the right xtables binary there", backend_path,
+             to_string(*info.mode).data(), to_string(mode).data());
+    entry = {true, id, info.version.has_value(), info.version.value_or(Version{})};
+    if (state) record_cache(at, mode, entry);
+  }
+  if (!entry.has_version) return;  // a build that does not say: nothing to check against
+  const Version& v = entry.version;
+
+  const char* fix = "install another iptables version, or set version-check = off in";
+  for (const KnownBad& row : known_bad_versions()) {
+    if (row.backend != mode || v < row.first || row.last < v) continue;
+    report(policy, "%s is iptables %d.%d.%d (%s): %.*s [%.*s]; %s %s/%s", backend_path, v.major, v.minor,
+           v.patch, to_string(mode).data(), static_cast<int>(row.problem.size()), row.problem.data(),
+           static_cast<int>(row.source.size()), row.source.data(), fix, at.dir, kSettingsFile);
+    return;
+  }
+  if (mode == Mode::nft && state && state->has_nft_writer && nft_reader_misreads(v, state->nft_writer)) {
+    const Version& w = state->nft_writer;
+    report(policy,
+           "%s is iptables-nft %d.%d.%d, older than the %d.%d.%d a component writes with: it misreads "
+           "those rules [%.*s]; stage iptables >= 1.8.8 in %s",
+           backend_path, v.major, v.minor, v.patch, w.major, w.minor, w.patch,
+           static_cast<int>(kNftSkewSource.size()), kNftSkewSource.data(), at.dir);
+  }
+}
+
+}  // namespace iptmode::shim

@@ -1,0 +1,21 @@
+// The backend's version against the known-bad table and, in nft mode,
+// against the newest iptables-nft the detector saw among the components
+// (an older reader misreads a newer writer's rules: bugzilla 1632).
+#pragma once
+
+#include <sys/stat.h>
+
+#include "detect/config.h"
+#include "shim/state.h"
+#include "shim/state_io.h"
+
+namespace iptmode::shim {
+
+// Reads the version from the cache when the backend's identity (device,
+// inode, size, mtime) is unchanged, else from the binary's bytes, and records
+// it. On a problem: warn prints one line and returns; enforce refuses.
+// `state` may be null (no valid state: a -nft/-legacy name before detection).
+void check_backend_version(const Place& at, const char* backend_path, int backend_fd,
+                           const struct stat& st, Mode mode, const State* state, VersionCheck policy);
+
+}  // namespace iptmode::shim
