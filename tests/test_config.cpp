@@ -1,0 +1,270 @@
+// /etc/iptmode/iptmode.conf is written by hand or by a config-management
+// tool: parse errors must point at the line and the offending word, and
+// loading must never hang or read without bound whatever sits at the path.
+#include "detect/config.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+namespace iptmode {
+namespace {
+
+// A fresh directory under /tmp, removed with everything in it on scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/iptmode-config-test-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name, const std::string& content) const {
+    std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
+// Runs `fn` in a child process and waits for it at most `ms`: a call that
+// blocks fails the test instead of hanging the suite. Returns what the child
+// wrote to its pipe, or nullopt when the deadline passed (the child is killed).
+template <class F>
+std::optional<std::string> in_child_with_deadline(F fn, int ms) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(p[0]);
+    std::string out = fn();
+    (void)!::write(p[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string out;
+  bool timed_out = false;
+  for (;;) {
+    pollfd pfd{p[0], POLLIN, 0};
+    int n = ::poll(&pfd, 1, ms);
+    if (n == 0) {
+      timed_out = true;
+      break;
+    }
+    char buf[4096];
+    ssize_t r = ::read(p[0], buf, sizeof buf);
+    if (r <= 0) break;
+    out.append(buf, static_cast<std::size_t>(r));
+  }
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(p[0]);
+  if (timed_out) return std::nullopt;
+  return out;
+}
+
+Config parse_ok(std::string_view text) {
+  auto r = parse_config(text, "test.conf");
+  if (!r) FAIL("unexpected error: " << r.error().message);
+  return r.value_or(Config{});
+}
+
+std::string parse_error(std::string_view text) {
+  auto r = parse_config(text, "test.conf");
+  REQUIRE_FALSE(r.has_value());
+  return r.error().message;
+}
+
+bool contains(const std::string& hay, std::string_view needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("config: empty text gives the defaults") {
+  Config c = parse_ok("");
+  CHECK_FALSE(c.mode.has_value());  // auto: detect
+  CHECK(c.version_check == VersionCheck::warn);
+  CHECK(c.components.empty());
+  CHECK(c.backend_dir.empty());
+}
+
+TEST_CASE("config: comments and blank lines are ignored") {
+  Config c = parse_ok(
+      "# iptmode configuration\n"
+      "\n"
+      "   \t\n"
+      "  # indented comment\n"
+      "mode = legacy   # trailing comment\n"
+      "\n");
+  REQUIRE(c.mode.has_value());
+  CHECK(*c.mode == Mode::legacy);
+}
+
+TEST_CASE("config: CRLF line ends and no final newline") {
+  // Files edited on Windows or written by printf without "\n".
+  Config c = parse_ok("mode = nft\r\nversion-check = off");
+  CHECK(c.mode == Mode::nft);
+  CHECK(c.version_check == VersionCheck::off);
+}
+
+TEST_CASE("config: mode") {
+  CHECK_FALSE(parse_ok("mode = auto").mode.has_value());
+  CHECK(parse_ok("mode = nft").mode == Mode::nft);
+  CHECK(parse_ok("mode=legacy").mode == Mode::legacy);
+  // A later line wins; auto resets an earlier explicit mode.
+  CHECK_FALSE(parse_ok("mode = nft\nmode = auto\n").mode.has_value());
+}
+
+TEST_CASE("config: version-check") {
+  CHECK(parse_ok("version-check = warn").version_check == VersionCheck::warn);
+  CHECK(parse_ok("version-check = enforce").version_check == VersionCheck::enforce);
+  CHECK(parse_ok("version-check = off").version_check == VersionCheck::off);
+  CHECK(to_string(VersionCheck::enforce) == "enforce");
+  CHECK(to_string(VersionCheck::off) == "off");
+  CHECK(to_string(VersionCheck::warn) == "warn");
+
+  std::string e = parse_error("version-check = strict\n");
+  CHECK(contains(e, "test.conf:1"));
+  CHECK(contains(e, "strict"));
+}
+
+TEST_CASE("config: components separated by commas and spaces") {
+  Config c = parse_ok("components = cilium-agent, antrea-agent,kube-ovn  weave\tflannel ,\n");
+  CHECK(c.components ==
+        std::vector<std::string>{"cilium-agent", "antrea-agent", "kube-ovn", "weave", "flannel"});
+  // An empty list is allowed: only the four default components are audited.
+  CHECK(parse_ok("components =").components.empty());
+}
+
+TEST_CASE("config: backend-dir must be absolute") {
+  CHECK(parse_ok("backend-dir = /opt/iptables/sbin").backend_dir == "/opt/iptables/sbin");
+
+  std::string e = parse_error("mode = nft\nbackend-dir = usr/sbin\n");
+  CHECK(contains(e, "test.conf:2"));
+  CHECK(contains(e, "usr/sbin"));
+  CHECK(contains(parse_error("backend-dir =\n"), "test.conf:1"));
+}
+
+TEST_CASE("config: errors name path:line and the offending key or value") {
+  SUBCASE("unknown key") {
+    // Line 3: the comment and blank line still count.
+    std::string e = parse_error("# header\n\nbackend = nft\n");
+    CHECK(contains(e, "test.conf:3"));
+    CHECK(contains(e, "backend"));
+  }
+  SUBCASE("missing '='") {
+    std::string e = parse_error("mode = nft\nmode nft\n");
+    CHECK(contains(e, "test.conf:2"));
+    CHECK(contains(e, "mode nft"));
+  }
+  SUBCASE("bad mode") {
+    std::string e = parse_error("mode = iptables-nft\n");
+    CHECK(contains(e, "test.conf:1"));
+    CHECK(contains(e, "iptables-nft"));
+  }
+  SUBCASE("component name with '/'") {
+    // A path is not a process name: comm and argv[0] are matched by name.
+    std::string e = parse_error("\n\n\n\ncomponents = kubelet, /usr/bin/kube-proxy\n");
+    CHECK(contains(e, "test.conf:5"));
+    CHECK(contains(e, "/usr/bin/kube-proxy"));
+  }
+}
+
+TEST_CASE("config: load_config on a missing file") {
+  TempDir dir;
+  const std::string missing = dir.path() + "/iptmode.conf";
+
+  // The default path may be absent: defaults.
+  auto r = load_config(missing, false);
+  REQUIRE(r.has_value());
+  CHECK_FALSE(r->mode.has_value());
+  CHECK(r->version_check == VersionCheck::warn);
+  CHECK(r->components.empty());
+  CHECK(r->backend_dir.empty());
+
+  // --config names a file that must be there; the error says which.
+  auto e = load_config(missing, true);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(contains(e.error().message, missing));
+}
+
+TEST_CASE("config: load_config reads and parses a file") {
+  TempDir dir;
+  std::string path = dir.file("iptmode.conf", "mode = legacy\ncomponents = cilium-agent\n");
+  auto r = load_config(path, true);
+  REQUIRE(r.has_value());
+  CHECK(r->mode == Mode::legacy);
+  CHECK(r->components == std::vector<std::string>{"cilium-agent"});
+
+  // Parse errors name the file's real path.
+  std::string bad = dir.file("bad.conf", "mode = nft\nmode = fast\n");
+  auto e = load_config(bad, false);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(contains(e.error().message, bad + ":2"));
+}
+
+TEST_CASE("config: load_config size limit") {
+  TempDir dir;
+  // Exactly the limit is fine: comment lines of 64 bytes.
+  std::string line = "#" + std::string(62, 'x') + "\n";
+  std::string text;
+  while (text.size() < kConfigSizeLimit) text += line;
+  REQUIRE(text.size() == kConfigSizeLimit);
+  CHECK(load_config(dir.file("limit.conf", text), true).has_value());
+
+  // One byte more is an error, not a silent truncation.
+  std::string big = dir.file("big.conf", text + "\n");
+  auto e = load_config(big, false);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(contains(e.error().message, big));
+}
+
+TEST_CASE("config: load_config on something that is not a regular file") {
+  TempDir dir;
+  SUBCASE("a directory") {
+    auto e = load_config(dir.path(), false);
+    REQUIRE_FALSE(e.has_value());
+    CHECK(contains(e.error().message, dir.path()));
+  }
+  SUBCASE("a FIFO: an error, without waiting for a writer") {
+    std::string fifo = dir.path() + "/iptmode.conf";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // No process ever opens the FIFO for writing: an open or read that
+    // blocks would wait forever, so the call runs under a deadline.
+    auto out = in_child_with_deadline(
+        [&]() -> std::string {
+          auto r = load_config(fifo, false);
+          return r ? std::string("ok") : "error: " + r.error().message;
+        },
+        10000);
+    REQUIRE_MESSAGE(out.has_value(), "load_config blocked on a FIFO");
+    CHECK(out->starts_with("error: "));
+    CHECK(contains(*out, fifo));
+  }
+}
+
+}  // namespace iptmode
