@@ -36,15 +36,17 @@ Result<Detection> detect_now(const DetectOptions& opts) {
     return fail("detect reads the kernel's packet filter tables and needs root: run it with sudo");
 
   const bool explicit_config = !opts.config.empty();
-  const std::string config_path =
-      explicit_config ? opts.config
-                      : (opts.host_root == "/" ? "" : opts.host_root) + std::string(kDefaultConfigPath);
+  const std::string config_path = explicit_config ? opts.config
+                                                  : (opts.host_root == "/" ? "" : opts.host_root) +
+                                                        std::string(kDefaultConfigPath);
   auto config = load_config(config_path, explicit_config);
   if (!config) return std::unexpected(config.error());
 
   std::optional<Override> override_mode;
-  if (auto m = parse_mode(opts.mode)) override_mode = Override{*m, "--mode"};
-  else if (config->mode) override_mode = Override{*config->mode, config_path};
+  if (auto m = parse_mode(opts.mode))
+    override_mode = Override{*m, "--mode"};
+  else if (config->mode)
+    override_mode = Override{*config->mode, config_path};
 
   GatherOptions gather;
   gather.host_root = opts.host_root;
@@ -67,8 +69,10 @@ int run_detect(const DetectOptions& opts) {
     fmt::print("{}", format(state));
     return kExitOk;
   }
-  if (opts.json) fmt::print("{}\n", detect_json(det->evidence, det->decision).dump(2));
-  else print_plain(det->decision);
+  if (opts.json)
+    fmt::print("{}\n", detect_json(det->evidence, det->decision).dump(2));
+  else
+    print_plain(det->decision);
 
   if (opts.write) {
     const std::string dir = opts.bin_dir.empty() ? kDefaultBinDir : opts.bin_dir;

@@ -45,9 +45,11 @@ Result<std::string> find_shim(const ShimOptions& opts) {
   if (!self) return std::unexpected(self.error());
   const std::string dir = self->substr(0, self->rfind('/'));
   for (const std::string& candidate :
-       {dir + "/iptmode-shim", dir + "/../libexec/iptmode/iptmode-shim", std::string("/usr/libexec/iptmode/iptmode-shim")})
+       {dir + "/iptmode-shim", dir + "/../libexec/iptmode/iptmode-shim",
+        std::string("/usr/libexec/iptmode/iptmode-shim")})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  return fail(fmt::format("no iptmode-shim beside {} or in /usr/libexec/iptmode; pass --shim PATH", *self));
+  return fail(
+      fmt::format("no iptmode-shim beside {} or in /usr/libexec/iptmode; pass --shim PATH", *self));
 }
 
 // The six names as the shim wants them: links to iptmode-shim beside them.
@@ -63,7 +65,8 @@ Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
   auto have = read_file_bounded(dirfd, shim::kShimFile, 64 * 1024 * 1024);
   plan.copy_shim = !have || *have != *want;
   for (auto name : shim::kNames)
-    if (link_target(dirfd, std::string(name)) != std::string(shim::kShimFile)) plan.relink.emplace_back(name);
+    if (link_target(dirfd, std::string(name)) != std::string(shim::kShimFile))
+      plan.relink.emplace_back(name);
   return plan;
 }
 
@@ -82,12 +85,14 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
   if (!settings) return std::unexpected(settings.error());
   auto self = self_path();
   if (!self) return std::unexpected(self.error());
-  if (self->size() >= sizeof settings->detector) return fail(fmt::format("{}: path too long", *self));
+  if (self->size() >= sizeof settings->detector)
+    return fail(fmt::format("{}: path too long", *self));
   std::snprintf(settings->detector, sizeof settings->detector, "%s", self->c_str());
   if (!opts.backend_dir.empty()) {
     if (opts.backend_dir.front() != '/' || opts.backend_dir.size() >= sizeof settings->backend_dir)
       return fail(fmt::format("--backend-dir {}: must be an absolute path", opts.backend_dir));
-    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s", opts.backend_dir.c_str());
+    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
+                  opts.backend_dir.c_str());
   }
   if (auto config = load_config(std::string(kDefaultConfigPath), false))
     settings->version_check = config->version_check;
@@ -106,7 +111,8 @@ Result<void> relink_all(int dirfd, const std::string& dir, const std::string& ta
   return {};
 }
 
-Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd, const std::string& shim_path) {
+Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd,
+                                         const std::string& shim_path) {
   std::vector<std::string> changed;
   auto plan = plan_install(dirfd, shim_path);
   if (!plan) return std::unexpected(plan.error());
@@ -116,14 +122,16 @@ Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd, con
     changed.emplace_back(shim::kShimFile);
   }
   if (auto r = record_settings(dirfd, opts.bin_dir, opts); !r) return std::unexpected(r.error());
-  if (auto r = relink_all(dirfd, opts.bin_dir, shim::kShimFile, &changed); !r) return std::unexpected(r.error());
+  if (auto r = relink_all(dirfd, opts.bin_dir, shim::kShimFile, &changed); !r)
+    return std::unexpected(r.error());
   return changed;
 }
 
 }  // namespace
 
 int run_shim_install(const ShimOptions& opts) {
-  if (!opts.dry_run && ::geteuid() != 0) return error_exit("shim install writes to the bin dir and needs root");
+  if (!opts.dry_run && ::geteuid() != 0)
+    return error_exit("shim install writes to the bin dir and needs root");
   auto shim_path = find_shim(opts);
   if (!shim_path) return error_exit(shim_path.error().message);
   auto dirfd = open_bin_dir(opts.bin_dir);
@@ -132,23 +140,28 @@ int run_shim_install(const ShimOptions& opts) {
   if (opts.dry_run) {
     auto plan = plan_install(dirfd->get(), *shim_path);
     if (!plan) return error_exit(plan.error().message);
-    if (plan->copy_shim) fmt::print("copy {} to {}/{}\n", *shim_path, opts.bin_dir, shim::kShimFile);
+    if (plan->copy_shim)
+      fmt::print("copy {} to {}/{}\n", *shim_path, opts.bin_dir, shim::kShimFile);
     fmt::print("record settings in {}/{}\n", opts.bin_dir, shim::kSettingsFile);
     for (const auto& name : plan->relink)
       fmt::print("link {}/{} -> {} (was {})\n", opts.bin_dir, name, shim::kShimFile,
                  link_target(dirfd->get(), name).value_or("not a link"));
-    if (!plan->copy_shim && plan->relink.empty()) fmt::print("the shim is installed; nothing to change\n");
+    if (!plan->copy_shim && plan->relink.empty())
+      fmt::print("the shim is installed; nothing to change\n");
     return kExitOk;
   }
   auto changed = install(opts, dirfd->get(), *shim_path);
   if (!changed) return error_exit(changed.error().message);
-  if (changed->empty()) fmt::print("{}: the shim was installed already\n", opts.bin_dir);
-  else fmt::print("{}: installed ({})\n", opts.bin_dir, fmt::join(*changed, ", "));
+  if (changed->empty())
+    fmt::print("{}: the shim was installed already\n", opts.bin_dir);
+  else
+    fmt::print("{}: installed ({})\n", opts.bin_dir, fmt::join(*changed, ", "));
   return kExitOk;
 }
 
 int run_shim_uninstall(const ShimOptions& opts) {
-  if (!opts.dry_run && ::geteuid() != 0) return error_exit("shim uninstall writes to the bin dir and needs root");
+  if (!opts.dry_run && ::geteuid() != 0)
+    return error_exit("shim uninstall writes to the bin dir and needs root");
   auto dirfd = open_bin_dir(opts.bin_dir);
   if (!dirfd) return error_exit(dirfd.error().message);
 
@@ -198,8 +211,9 @@ int run_shim_watch(const ShimOptions& opts) {
 
   UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!ino) return error_exit(fmt::format("inotify: {}", std::strerror(errno)));
-  if (::inotify_add_watch(ino.get(), opts.bin_dir.c_str(),
-                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+  if (::inotify_add_watch(
+          ino.get(), opts.bin_dir.c_str(),
+          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
     return error_exit(fmt::format("{}: inotify: {}", opts.bin_dir, std::strerror(errno)));
 
   auto ensure = [&]() -> bool {
@@ -240,7 +254,8 @@ int run_shim_watch(const ShimOptions& opts) {
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
       if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
-        return error_exit(fmt::format("{}: the directory went away; restart the watch when it is back", opts.bin_dir));
+        return error_exit(fmt::format(
+            "{}: the directory went away; restart the watch when it is back", opts.bin_dir));
       pending = true;
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }

@@ -1,6 +1,6 @@
 // iptmode: one iptables backend for every writer of a node's packet filter.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/cmd_detect.h"
 #include "cli/cmd_shim.h"
@@ -13,35 +13,46 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   DetectOptions detect;
-  auto* det = app.add_subcommand("detect", "Decide the node's iptables mode from the evidence, with reasons");
+  auto* det = app.add_subcommand("detect",
+                                 "Decide the node's iptables mode from the evidence, with reasons");
   det->add_flag("--json", detect.json, "Print one JSON object (schema iptmode.detect/v1)");
-  det->add_option("--mode", detect.mode, "Override the decision")->check(CLI::IsMember({"auto", "nft", "legacy"}));
+  det->add_option("--mode", detect.mode, "Override the decision")
+      ->check(CLI::IsMember({"auto", "nft", "legacy"}));
   det->add_option("--config", detect.config, "Config file (default /etc/iptmode/iptmode.conf)");
-  det->add_option("--host-root", detect.host_root, "Read host files (binaries, config) under this directory")
+  det->add_option("--host-root", detect.host_root,
+                  "Read host files (binaries, config) under this directory")
       ->check(CLI::ExistingDirectory);
-  det->add_flag("--write", detect.write, "Record the decision for the shim in <bin-dir>/iptmode-shim.state");
+  det->add_flag("--write", detect.write,
+                "Record the decision for the shim in <bin-dir>/iptmode-shim.state");
   det->add_option("--bin-dir", detect.bin_dir, "The shim's directory (default /var/lib/k0s/bin)");
-  auto* print_state = det->add_flag("--print-state", detect.print_state,
-                                    "Print the state the shim records, nothing else (the shim's first call)");
+  auto* print_state =
+      det->add_flag("--print-state", detect.print_state,
+                    "Print the state the shim records, nothing else (the shim's first call)");
   print_state->excludes(det->get_option("--json"))->excludes(det->get_option("--write"));
 
   ShimOptions shim;
   auto* sh = app.add_subcommand("shim", "Install, uninstall or keep in place the iptables shim");
   sh->require_subcommand(1);
   auto add_bin_dir = [&](CLI::App* c) {
-    c->add_option("--bin-dir", shim.bin_dir, "The directory of the six iptables names (default /var/lib/k0s/bin)");
+    c->add_option("--bin-dir", shim.bin_dir,
+                  "The directory of the six iptables names (default /var/lib/k0s/bin)");
   };
   auto* install = sh->add_subcommand("install", "Put the shim in place of the six iptables names");
   add_bin_dir(install);
-  install->add_option("--backend-dir", shim.backend_dir, "Where xtables-<mode>-multi live (default: the bin dir)");
-  install->add_option("--shim", shim.shim, "The iptmode-shim binary to install (default: found beside iptmode)");
+  install->add_option("--backend-dir", shim.backend_dir,
+                      "Where xtables-<mode>-multi live (default: the bin dir)");
+  install->add_option("--shim", shim.shim,
+                      "The iptmode-shim binary to install (default: found beside iptmode)");
   install->add_flag("--dry-run", shim.dry_run, "Print the plan, change nothing");
-  auto* uninstall = sh->add_subcommand("uninstall", "Put back k0s-style links to xtables-<mode>-multi");
+  auto* uninstall =
+      sh->add_subcommand("uninstall", "Put back k0s-style links to xtables-<mode>-multi");
   add_bin_dir(uninstall);
   uninstall->add_flag("--dry-run", shim.dry_run, "Print the plan, change nothing");
-  auto* watch = sh->add_subcommand("watch", "Reinstall the shim whenever something replaces the names");
+  auto* watch =
+      sh->add_subcommand("watch", "Reinstall the shim whenever something replaces the names");
   add_bin_dir(watch);
-  watch->add_option("--shim", shim.shim, "The iptmode-shim binary to install (default: found beside iptmode)");
+  watch->add_option("--shim", shim.shim,
+                    "The iptmode-shim binary to install (default: found beside iptmode)");
 
   try {
     app.parse(argc, argv);

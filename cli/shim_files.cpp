@@ -66,9 +66,11 @@ Result<ShimLock> ShimLock::take(int dirfd, const std::string& dir) {
 std::optional<shim::State> read_state(int dirfd) {
   char buf[shim::kStateMax];
   std::size_t len = 0;
-  if (shim::read_trusted(dirfd, shim::kStateFile, buf, sizeof buf, &len) != shim::Trust::ok) return std::nullopt;
+  if (shim::read_trusted(dirfd, shim::kStateFile, buf, sizeof buf, &len) != shim::Trust::ok)
+    return std::nullopt;
   shim::State s;
-  if (shim::parse_state(std::string_view(buf, len), s) != shim::StateError::none) return std::nullopt;
+  if (shim::parse_state(std::string_view(buf, len), s) != shim::StateError::none)
+    return std::nullopt;
   return s;
 }
 
@@ -92,11 +94,13 @@ std::optional<std::string> link_target(int dirfd, const std::string& name) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name, const std::string& target) {
+Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name,
+                          const std::string& target) {
   if (link_target(dirfd, name) == target) return false;
   const std::string tmp = fmt::format(".{}.iptmode-new.{}", name, ::getpid());
   ::unlinkat(dirfd, tmp.c_str(), 0);
-  if (::symlinkat(target.c_str(), dirfd, tmp.c_str()) != 0) return sys_error(fmt::format("{}/{}", dir, tmp));
+  if (::symlinkat(target.c_str(), dirfd, tmp.c_str()) != 0)
+    return sys_error(fmt::format("{}/{}", dir, tmp));
   if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
     auto err = sys_error(fmt::format("{}/{}", dir, name));
     ::unlinkat(dirfd, tmp.c_str(), 0);
@@ -111,12 +115,13 @@ Result<shim::Settings> read_settings(int dirfd, const std::string& dir) {
   const auto t = shim::read_trusted(dirfd, shim::kSettingsFile, buf, sizeof buf, &len);
   if (t == shim::Trust::missing) return shim::default_settings();
   if (t != shim::Trust::ok)
-    return fail(fmt::format("{}/{}: {}; {}", dir, shim::kSettingsFile, shim::describe(t), shim::fix_for(t)));
+    return fail(fmt::format("{}/{}: {}; {}", dir, shim::kSettingsFile, shim::describe(t),
+                            shim::fix_for(t)));
   shim::Settings s;
   int bad = 0;
   if (!shim::parse_settings(std::string_view(buf, len), s, &bad))
-    return fail(fmt::format("{}/{}:{}: not understood (keys: detector, backend-dir, version-check)", dir,
-                            shim::kSettingsFile, bad));
+    return fail(fmt::format("{}/{}:{}: not understood (keys: detector, backend-dir, version-check)",
+                            dir, shim::kSettingsFile, bad));
   return s;
 }
 
@@ -126,10 +131,13 @@ Result<void> write_settings(int dirfd, const std::string& dir, const shim::Setti
       "# The detector the shim runs when no decision is recorded yet.\n"
       "detector = {}\n",
       s.detector);
-  if (s.backend_dir[0]) text += fmt::format("# Where xtables-<mode>-multi live.\nbackend-dir = {}\n", s.backend_dir);
+  if (s.backend_dir[0])
+    text += fmt::format("# Where xtables-<mode>-multi live.\nbackend-dir = {}\n", s.backend_dir);
   text += fmt::format("# warn | enforce | off\nversion-check = {}\n", to_string(s.version_check));
   // Unchanged settings are not rewritten: `shim watch` would see its own write.
-  if (auto old = read_file_bounded(dirfd, shim::kSettingsFile, shim::kSettingsMax); old && *old == text) return {};
+  if (auto old = read_file_bounded(dirfd, shim::kSettingsFile, shim::kSettingsMax);
+      old && *old == text)
+    return {};
   if (int err = shim::write_atomic(dirfd, shim::kSettingsFile, text.data(), text.size(), 0644))
     return fail(fmt::format("{}/{}: {}", dir, shim::kSettingsFile, std::strerror(err)), err);
   return {};

@@ -47,7 +47,8 @@ std::optional<std::string> link_target(int dirfd, const std::string& name);
 
 // Makes `name` a symlink to `target` by renaming a new link over it, so the
 // name never goes missing. Returns whether anything changed.
-Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name, const std::string& target);
+Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name,
+                          const std::string& target);
 
 // The shim's settings in dirfd, or the defaults when there is no file.
 Result<shim::Settings> read_settings(int dirfd, const std::string& dir);

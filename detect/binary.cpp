@@ -39,10 +39,14 @@ std::optional<Version> version_before(std::string_view window, std::string_view 
 
 std::string_view to_string(BinaryKind k) {
   switch (k) {
-    case BinaryKind::xtables_nft_multi: return "xtables-nft-multi";
-    case BinaryKind::xtables_legacy_multi: return "xtables-legacy-multi";
-    case BinaryKind::iptables_wrapper: return "iptables-wrapper";
-    case BinaryKind::unknown: return "unknown";
+    case BinaryKind::xtables_nft_multi:
+      return "xtables-nft-multi";
+    case BinaryKind::xtables_legacy_multi:
+      return "xtables-legacy-multi";
+    case BinaryKind::iptables_wrapper:
+      return "iptables-wrapper";
+    case BinaryKind::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -56,9 +60,10 @@ void BinaryScanner::scan(std::string_view w, bool whole_from_start) {
                     contains(w, "iptables-wrapper");
   mentions_legacy_save_ = mentions_legacy_save_ || contains(w, "iptables-legacy-save");
   mentions_nft_save_ = mentions_nft_save_ || contains(w, "iptables-nft-save");
-  nft_names_ = nft_names_ || contains(w, "xtables-nft-multi") || contains(w, "iptables-nft-restore");
-  legacy_names_ =
-      legacy_names_ || contains(w, "xtables-legacy-multi") || contains(w, "iptables-legacy-restore");
+  nft_names_ =
+      nft_names_ || contains(w, "xtables-nft-multi") || contains(w, "iptables-nft-restore");
+  legacy_names_ = legacy_names_ || contains(w, "xtables-legacy-multi") ||
+                  contains(w, "iptables-legacy-restore");
 }
 
 void BinaryScanner::feed(std::string_view chunk) {
@@ -108,7 +113,8 @@ BinaryInfo BinaryScanner::result() const {
     info = {BinaryKind::xtables_legacy_multi, Mode::legacy, legacy_version_};
   } else if (!nft_version_ && !legacy_version_) {
     // Builds that print the mode at run time: known by the names they answer to.
-    if (nft_names_ && !legacy_names_) info = {BinaryKind::xtables_nft_multi, Mode::nft, std::nullopt};
+    if (nft_names_ && !legacy_names_)
+      info = {BinaryKind::xtables_nft_multi, Mode::nft, std::nullopt};
     if (legacy_names_ && !nft_names_)
       info = {BinaryKind::xtables_legacy_multi, Mode::legacy, std::nullopt};
   }

@@ -21,10 +21,10 @@ inline constexpr std::string_view kDefaultComponents[] = {"kubelet", "kube-proxy
 // resolves to and what that file is. Errors (not found, unreadable) are kept
 // in `note`; nothing is run.
 struct BinaryEvidence {
-  std::string path_var;               // the PATH searched
-  std::optional<Resolved> resolved;   // unset when not found
-  std::optional<BinaryInfo> info;     // unset when not readable
-  std::string note;                   // what went wrong, one line
+  std::string path_var;              // the PATH searched
+  std::optional<Resolved> resolved;  // unset when not found
+  std::optional<BinaryInfo> info;    // unset when not readable
+  std::string note;                  // what went wrong, one line
 };
 BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name);
 

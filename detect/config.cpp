@@ -12,15 +12,18 @@ namespace iptmode {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool valid_name(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
   for (char c : s)
-    if (c == '/' || static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return false;
+    if (c == '/' || static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
+      return false;
   return true;
 }
 
@@ -28,9 +31,12 @@ bool valid_name(std::string_view s) {
 
 std::string_view to_string(VersionCheck v) {
   switch (v) {
-    case VersionCheck::warn: return "warn";
-    case VersionCheck::enforce: return "enforce";
-    case VersionCheck::off: return "off";
+    case VersionCheck::warn:
+      return "warn";
+    case VersionCheck::enforce:
+      return "enforce";
+    case VersionCheck::off:
+      return "off";
   }
   return "warn";
 }
@@ -60,14 +66,19 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
       } else if (auto m = parse_mode(value)) {
         cfg.mode = m;
       } else {
-        return fail(fmt::format("{}: mode must be auto, nft or legacy, not \"{}\"", where(), value));
+        return fail(
+            fmt::format("{}: mode must be auto, nft or legacy, not \"{}\"", where(), value));
       }
     } else if (key == "version-check") {
-      if (value == "warn") cfg.version_check = VersionCheck::warn;
-      else if (value == "enforce") cfg.version_check = VersionCheck::enforce;
-      else if (value == "off") cfg.version_check = VersionCheck::off;
+      if (value == "warn")
+        cfg.version_check = VersionCheck::warn;
+      else if (value == "enforce")
+        cfg.version_check = VersionCheck::enforce;
+      else if (value == "off")
+        cfg.version_check = VersionCheck::off;
       else
-        return fail(fmt::format("{}: version-check must be warn, enforce or off, not \"{}\"", where(), value));
+        return fail(fmt::format("{}: version-check must be warn, enforce or off, not \"{}\"",
+                                where(), value));
     } else if (key == "components") {
       cfg.components.clear();
       while (!value.empty()) {
@@ -81,11 +92,13 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
       }
     } else if (key == "backend-dir") {
       if (value.empty() || value.front() != '/')
-        return fail(fmt::format("{}: backend-dir must be an absolute path, not \"{}\"", where(), value));
+        return fail(
+            fmt::format("{}: backend-dir must be an absolute path, not \"{}\"", where(), value));
       cfg.backend_dir = std::string(value);
     } else {
-      return fail(fmt::format("{}: unknown key \"{}\" (known: mode, version-check, components, backend-dir)",
-                              where(), key));
+      return fail(fmt::format(
+          "{}: unknown key \"{}\" (known: mode, version-check, components, backend-dir)", where(),
+          key));
     }
   }
   return cfg;

@@ -28,9 +28,12 @@ Reason hint_step(const KernelState& k) {
   Reason r{Rule::hint, false, std::nullopt, ""};
   auto nft = find_hint_chains(k.nft);
   auto legacy = find_hint_chains(k.legacy);
-  if (!nft.empty()) r.says = Mode::nft;
-  else if (!legacy.empty()) r.says = Mode::legacy;
-  r.text = fmt::format("hint chains in nf_tables: {}; in x_tables: {}", list_chains(nft), list_chains(legacy));
+  if (!nft.empty())
+    r.says = Mode::nft;
+  else if (!legacy.empty())
+    r.says = Mode::legacy;
+  r.text = fmt::format("hint chains in nf_tables: {}; in x_tables: {}", list_chains(nft),
+                       list_chains(legacy));
   return r;
 }
 
@@ -45,10 +48,13 @@ Reason rule_count_step(const KernelState& k) {
   }
   const auto nft = iptables_rule_count(k.nft);
   const auto legacy = iptables_rule_count(k.legacy);
-  if (nft > legacy) r.says = Mode::nft;
-  else if (legacy > nft) r.says = Mode::legacy;
-  r.text = fmt::format("iptables rules (ip+ip6, filter/nat/mangle/raw/security): nf_tables {}, x_tables {}{}",
-                       nft, legacy, nft == legacy ? " (a tie)" : "");
+  if (nft > legacy)
+    r.says = Mode::nft;
+  else if (legacy > nft)
+    r.says = Mode::legacy;
+  r.text = fmt::format(
+      "iptables rules (ip+ip6, filter/nat/mangle/raw/security): nf_tables {}, x_tables {}{}", nft,
+      legacy, nft == legacy ? " (a tie)" : "");
   return r;
 }
 
@@ -64,15 +70,17 @@ Reason host_binary_step(const Evidence& ev) {
     return r;
   }
   r.says = b.info->mode;
-  r.text = fmt::format("host iptables resolves to {}: {}{}{}", b.resolved->path, to_string(b.info->kind),
-                       b.info->version ? " " + to_string(*b.info->version) : "",
-                       b.info->kind == BinaryKind::iptables_wrapper ? " (chooses at its first run)" : "");
+  r.text = fmt::format(
+      "host iptables resolves to {}: {}{}{}", b.resolved->path, to_string(b.info->kind),
+      b.info->version ? " " + to_string(*b.info->version) : "",
+      b.info->kind == BinaryKind::iptables_wrapper ? " (chooses at its first run)" : "");
   return r;
 }
 
 Reason kernel_default_step(const KernelState& k) {
   Reason r{Rule::kernel_default, false, k.nft.available ? Mode::nft : Mode::legacy, ""};
-  r.text = k.nft.available ? "nf_tables is available" : fmt::format("nf_tables is not: {}", k.nft.note);
+  r.text =
+      k.nft.available ? "nf_tables is available" : fmt::format("nf_tables is not: {}", k.nft.note);
   return r;
 }
 
@@ -80,11 +88,16 @@ Reason kernel_default_step(const KernelState& k) {
 
 std::string_view to_string(Rule r) {
   switch (r) {
-    case Rule::override_mode: return "override";
-    case Rule::hint: return "hint";
-    case Rule::rule_count: return "rule-count";
-    case Rule::host_binary: return "host-binary";
-    case Rule::kernel_default: return "kernel-default";
+    case Rule::override_mode:
+      return "override";
+    case Rule::hint:
+      return "hint";
+    case Rule::rule_count:
+      return "rule-count";
+    case Rule::host_binary:
+      return "host-binary";
+    case Rule::kernel_default:
+      return "kernel-default";
   }
   return "kernel-default";
 }
@@ -113,8 +126,9 @@ Decision decide(const Evidence& ev, const std::optional<Override>& override_mode
       const auto& r = d.reasons[i];
       if (!r.says) continue;
       if (*r.says != override_mode->mode)
-        d.warnings.push_back(fmt::format("{} overrides the evidence: {} says {} ({})", override_mode->source,
-                                         to_string(r.rule), to_string(*r.says), r.text));
+        d.warnings.push_back(fmt::format("{} overrides the evidence: {} says {} ({})",
+                                         override_mode->source, to_string(r.rule),
+                                         to_string(*r.says), r.text));
       break;
     }
   }

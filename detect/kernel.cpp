@@ -30,6 +30,8 @@ std::uint64_t iptables_rule_count(const BackendState& b) {
   return n;
 }
 
-std::string to_string(const ChainRef& c) { return fmt::format("{} {} {}", c.family, c.table, c.chain); }
+std::string to_string(const ChainRef& c) {
+  return fmt::format("{} {} {}", c.family, c.table, c.chain);
+}
 
 }  // namespace iptmode

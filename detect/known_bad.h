@@ -28,6 +28,7 @@ std::vector<KnownBad> known_bad_for(Mode backend, const Version& v);
 // (bugzilla 1632): true when `reader` would misread what `writer` wrote.
 bool nft_reader_misreads(const Version& reader, const Version& writer);
 
-inline constexpr std::string_view kNftSkewSource = "https://bugzilla.netfilter.org/show_bug.cgi?id=1632";
+inline constexpr std::string_view kNftSkewSource =
+    "https://bugzilla.netfilter.org/show_bug.cgi?id=1632";
 
 }  // namespace iptmode

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -80,7 +80,8 @@ Result<Table> read_table(const char* family, const std::string& name) {
   xtc_handle* h = Api::init(name.c_str());
   if (!h) {
     int e = errno;
-    std::string fix = (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
+    std::string fix =
+        (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
     return fail(fmt::format("x_tables {} {}: {}{}", family, name, Api::strerror(e), fix), e);
   }
   Table table{family, name, {}};
@@ -108,8 +109,9 @@ Result<BackendState> read_legacy(const LegacyReadOptions& opts) {
   std::vector<Pending> todo;
   for (auto& n : *v4) todo.push_back({false, std::move(n)});
   for (auto& n : *v6) todo.push_back({true, std::move(n)});
-  std::stable_sort(todo.begin(), todo.end(),
-                   [](const Pending& a, const Pending& b) { return read_order(a.name) < read_order(b.name); });
+  std::stable_sort(todo.begin(), todo.end(), [](const Pending& a, const Pending& b) {
+    return read_order(a.name) < read_order(b.name);
+  });
 
   BackendState state;
   for (const auto& p : todo) {

@@ -2,7 +2,9 @@
 
 namespace iptmode {
 
-std::string_view to_string(Mode m) { return m == Mode::nft ? "nft" : "legacy"; }
+std::string_view to_string(Mode m) {
+  return m == Mode::nft ? "nft" : "legacy";
+}
 
 std::optional<Mode> parse_mode(std::string_view s) {
   if (s == "nft") return Mode::nft;

@@ -12,6 +12,8 @@ enum class Mode { nft, legacy };
 // in JSON and in xtables-<mode>-multi.
 std::string_view to_string(Mode m);
 std::optional<Mode> parse_mode(std::string_view s);
-inline Mode other(Mode m) { return m == Mode::nft ? Mode::legacy : Mode::nft; }
+inline Mode other(Mode m) {
+  return m == Mode::nft ? Mode::legacy : Mode::nft;
+}
 
 }  // namespace iptmode

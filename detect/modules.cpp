@@ -15,7 +15,8 @@ bool loaded(std::string_view proc_modules, std::string_view name) {
   while (!proc_modules.empty()) {
     auto nl = proc_modules.find('\n');
     std::string_view line = proc_modules.substr(0, nl);
-    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ') return true;
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ')
+      return true;
     if (nl == std::string_view::npos) break;
     proc_modules.remove_prefix(nl + 1);
   }
@@ -48,7 +49,8 @@ ModuleAvailability module_availability(std::optional<std::string_view> proc_modu
   if (!loaded(*proc_modules, "ip_tables") && !loaded(*proc_modules, "ip6_tables") &&
       !builtin(builtin_list, "ip_tables") && !builtin(builtin_list, "ip6_tables")) {
     a.legacy = false;
-    a.legacy_note = "ip_tables and ip6_tables modules not loaded (not probed: asking would load them)";
+    a.legacy_note =
+        "ip_tables and ip6_tables modules not loaded (not probed: asking would load them)";
   }
   return a;
 }
@@ -60,8 +62,9 @@ ModuleAvailability read_module_availability(const std::string& host_root) {
   struct utsname u {};
   if (::uname(&u) == 0) {
     std::string root = host_root == "/" ? "" : host_root;
-    if (auto b = read_file_bounded(AT_FDCWD, fmt::format("{}/lib/modules/{}/modules.builtin", root, u.release),
-                                   4 * 1024 * 1024))
+    if (auto b = read_file_bounded(
+            AT_FDCWD, fmt::format("{}/lib/modules/{}/modules.builtin", root, u.release),
+            4 * 1024 * 1024))
       builtin_list = std::move(*b);
   }
   return module_availability(std::string_view(*mods), builtin_list);

@@ -28,13 +28,20 @@ constexpr int kDumpTries = 16;
 
 std::string family_name(std::uint32_t f) {
   switch (f) {
-    case NFPROTO_IPV4: return "ip";
-    case NFPROTO_IPV6: return "ip6";
-    case NFPROTO_INET: return "inet";
-    case NFPROTO_ARP: return "arp";
-    case NFPROTO_BRIDGE: return "bridge";
-    case NFPROTO_NETDEV: return "netdev";
-    default: return fmt::format("family-{}", f);
+    case NFPROTO_IPV4:
+      return "ip";
+    case NFPROTO_IPV6:
+      return "ip6";
+    case NFPROTO_INET:
+      return "inet";
+    case NFPROTO_ARP:
+      return "arp";
+    case NFPROTO_BRIDGE:
+      return "bridge";
+    case NFPROTO_NETDEV:
+      return "netdev";
+    default:
+      return fmt::format("family-{}", f);
   }
 }
 
@@ -61,7 +68,8 @@ Result<void> dump(std::uint16_t type, const std::function<void()>& reset, const 
     if (!nl) return nl_error("socket", errno);
     if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return nl_error("bind", errno);
     const unsigned portid = mnl_socket_get_portid(nl.get());
-    const auto seq = static_cast<std::uint32_t>(std::time(nullptr)) + static_cast<std::uint32_t>(attempt);
+    const auto seq =
+        static_cast<std::uint32_t>(std::time(nullptr)) + static_cast<std::uint32_t>(attempt);
 
     alignas(nlmsghdr) char req[256];  // a dump request is a bare header
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
@@ -121,7 +129,8 @@ Result<BackendState> read_nft(bool count_rules) {
     table_index.clear();
   };
   auto on_table = [&](const nlmsghdr* m) {
-    std::unique_ptr<nftnl_table, decltype(&nftnl_table_free)> t(nftnl_table_alloc(), nftnl_table_free);
+    std::unique_ptr<nftnl_table, decltype(&nftnl_table_free)> t(nftnl_table_alloc(),
+                                                                nftnl_table_free);
     if (!t || nftnl_table_nlmsg_parse(m, t.get()) < 0) return;
     Table tab;
     tab.family = family_name(nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY));
@@ -129,13 +138,15 @@ Result<BackendState> read_nft(bool count_rules) {
     table_index[key(tab.family, tab.name)] = state.tables.size();
     state.tables.push_back(std::move(tab));
   };
-  if (auto r = dump(NFT_MSG_GETTABLE, reset_tables, on_table); !r) return std::unexpected(r.error());
+  if (auto r = dump(NFT_MSG_GETTABLE, reset_tables, on_table); !r)
+    return std::unexpected(r.error());
 
   auto reset_chains = [&] {
     for (auto& t : state.tables) t.chains.clear();
   };
   auto on_chain = [&](const nlmsghdr* m) {
-    std::unique_ptr<nftnl_chain, decltype(&nftnl_chain_free)> c(nftnl_chain_alloc(), nftnl_chain_free);
+    std::unique_ptr<nftnl_chain, decltype(&nftnl_chain_free)> c(nftnl_chain_alloc(),
+                                                                nftnl_chain_free);
     if (!c || nftnl_chain_nlmsg_parse(m, c.get()) < 0) return;
     std::string family = family_name(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_FAMILY));
     std::string table = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE);
@@ -151,7 +162,8 @@ Result<BackendState> read_nft(bool count_rules) {
     chain.base = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM);
     state.tables[it->second].chains.push_back(std::move(chain));
   };
-  if (auto r = dump(NFT_MSG_GETCHAIN, reset_chains, on_chain); !r) return std::unexpected(r.error());
+  if (auto r = dump(NFT_MSG_GETCHAIN, reset_chains, on_chain); !r)
+    return std::unexpected(r.error());
 
   if (count_rules) {
     if (auto r = count_nft_rules(state); !r) return std::unexpected(r.error());
@@ -184,8 +196,9 @@ Result<void> count_nft_rules(BackendState& state) {
     };
     if (mnl_attr_parse(m, sizeof(nfgenmsg), attr_cb, tb) < 0) return;
     if (!tb[NFTA_RULE_TABLE] || !tb[NFTA_RULE_CHAIN]) return;
-    auto it = counters.find(key(family_name(gen->nfgen_family), mnl_attr_get_str(tb[NFTA_RULE_TABLE]),
-                                mnl_attr_get_str(tb[NFTA_RULE_CHAIN])));
+    auto it =
+        counters.find(key(family_name(gen->nfgen_family), mnl_attr_get_str(tb[NFTA_RULE_TABLE]),
+                          mnl_attr_get_str(tb[NFTA_RULE_CHAIN])));
     // A rule in a chain created after the chain dump is not counted; the
     // next run will see it.
     if (it != counters.end() && it->second) ++*it->second;

@@ -74,7 +74,8 @@ std::optional<std::uint64_t> parse_ns_link(std::string_view link) {
   std::string_view digits = link.substr(open + 2, link.size() - open - 3);
   std::uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc{} || ptr != digits.data() + digits.size() || digits.empty()) return std::nullopt;
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || digits.empty())
+    return std::nullopt;
   return v;
 }
 
@@ -146,6 +147,8 @@ Result<std::string> read_environ(int proc_fd, pid_t pid) {
   return env;
 }
 
-Result<std::uint64_t> own_net_ns(int proc_fd) { return ns_id(proc_fd, "self/ns/net"); }
+Result<std::uint64_t> own_net_ns(int proc_fd) {
+  return ns_id(proc_fd, "self/ns/net");
+}
 
 }  // namespace iptmode

@@ -11,7 +11,8 @@ json to_json(const BackendState& b) {
   for (const auto& t : b.tables) {
     json chains = json::array();
     for (const auto& c : t.chains)
-      chains.push_back({{"name", c.name}, {"base", c.base}, {"rules", c.rules ? json(*c.rules) : json()}});
+      chains.push_back(
+          {{"name", c.name}, {"base", c.base}, {"rules", c.rules ? json(*c.rules) : json()}});
     tables.push_back({{"family", t.family}, {"name", t.name}, {"chains", std::move(chains)}});
   }
   return {{"available", b.available},

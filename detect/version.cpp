@@ -5,7 +5,9 @@
 namespace iptmode {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Parses N(.N(.N)?)? at the start of s; the rest must not continue the number.
 std::optional<Version> parse_dotted(std::string_view s) {
@@ -27,8 +29,8 @@ std::optional<Version> parse_dotted(std::string_view s) {
   }
   if (count < 2) return std::nullopt;
   // "1.8.9.1" or "1.8.9x": not a version we know how to compare.
-  if (pos < s.size() && (is_digit(s[pos]) || s[pos] == '.' ||
-                         (s[pos] >= 'a' && s[pos] <= 'z') || (s[pos] >= 'A' && s[pos] <= 'Z')))
+  if (pos < s.size() && (is_digit(s[pos]) || s[pos] == '.' || (s[pos] >= 'a' && s[pos] <= 'z') ||
+                         (s[pos] >= 'A' && s[pos] <= 'Z')))
     return std::nullopt;
   return Version{parts[0], parts[1], parts[2]};
 }
@@ -46,7 +48,8 @@ std::optional<Version> parse_version(std::string_view s) {
     if (!word.empty() && word[0] == 'v') word.remove_prefix(1);
     if (!word.empty() && is_digit(word[0])) {
       // A Debian epoch ("1:") and a package release ("-17.el8") go.
-      if (auto colon = word.find(':'); colon != std::string_view::npos) word.remove_prefix(colon + 1);
+      if (auto colon = word.find(':'); colon != std::string_view::npos)
+        word.remove_prefix(colon + 1);
       if (auto dash = word.find('-'); dash != std::string_view::npos) word = word.substr(0, dash);
       return parse_dotted(word);
     }

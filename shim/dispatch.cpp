@@ -33,8 +33,10 @@ void own_dir(char* dir, std::size_t cap) {
   dir[n] = '\0';
   char* slash = std::strrchr(dir, '/');
   if (!slash) refuse("/proc/self/exe: unexpected \"%s\"", dir);
-  if (slash == dir) slash[1] = '\0';
-  else *slash = '\0';
+  if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
 }
 
 Settings load_settings(const Place& at) {
@@ -46,8 +48,10 @@ Settings load_settings(const Place& at) {
   Settings s;
   int bad = 0;
   if (!parse_settings(std::string_view(buf, len), s, &bad))
-    refuse("%s/%s:%d: not understood (keys: detector, backend-dir, version-check); fix it, or remove the file for the defaults",
-           at.dir, kSettingsFile, bad);
+    refuse(
+        "%s/%s:%d: not understood (keys: detector, backend-dir, version-check); fix it, or remove "
+        "the file for the defaults",
+        at.dir, kSettingsFile, bad);
   return s;
 }
 
@@ -60,15 +64,18 @@ int run(int argc, char** argv, char** envp) {
       std::printf("iptmode-shim %s\n", IPTMODE_VERSION);
       return 0;
     }
-    std::fprintf(stderr, "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
-                         "iptables-save, iptables-restore and their ip6tables twins\n");
+    std::fprintf(stderr,
+                 "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
+                 "iptables-save, iptables-restore and their ip6tables twins\n");
     return 2;
   }
   const NameRoute route = route_name(name);
   if (!route.known)
-    refuse("called as \"%s\"; only iptables, iptables-save, iptables-restore, ip6tables, ip6tables-save, "
-           "ip6tables-restore (and their -nft/-legacy forms) may link to it",
-           name);
+    refuse(
+        "called as \"%s\"; only iptables, iptables-save, iptables-restore, ip6tables, "
+        "ip6tables-save, "
+        "ip6tables-restore (and their -nft/-legacy forms) may link to it",
+        name);
 
   char dir[PATH_MAX];
   own_dir(dir, sizeof dir);
@@ -76,9 +83,10 @@ int run(int argc, char** argv, char** envp) {
   if (dirfd < 0) refuse("%s: %s", dir, std::strerror(errno));
   struct stat dst {};
   if (::fstat(dirfd, &dst) != 0 || dst.st_uid != 0 || (dst.st_mode & (S_IWGRP | S_IWOTH)))
-    refuse("%s: the shim's directory must be owned by root and not writable by group or others; "
-           "chown root %s && chmod go-w %s",
-           dir, dir, dir);
+    refuse(
+        "%s: the shim's directory must be owned by root and not writable by group or others; "
+        "chown root %s && chmod go-w %s",
+        dir, dir, dir);
   const Place at{dirfd, dir};
   const Settings settings = load_settings(at);
 
@@ -91,11 +99,14 @@ int run(int argc, char** argv, char** envp) {
   } else {
     Trust trust = Trust::ok;
     switch (load_state(at, state, &trust)) {
-      case Load::ok: break;
+      case Load::ok:
+        break;
       case Load::untrusted:
         refuse("%s/%s: %s; %s", dir, kStateFile, describe(trust), fix_for(trust));
       case Load::missing:
-      case Load::damaged: state = ensure_state(at, settings); break;
+      case Load::damaged:
+        state = ensure_state(at, settings);
+        break;
     }
     have_state = true;
     mode = state.mode;
@@ -103,22 +114,26 @@ int run(int argc, char** argv, char** envp) {
 
   char backend[PATH_MAX];
   const char* backend_dir = settings.backend_dir[0] ? settings.backend_dir : dir;
-  int n = std::snprintf(backend, sizeof backend, "%s/xtables-%s-multi", backend_dir, to_string(mode).data());
-  if (n < 0 || static_cast<std::size_t>(n) >= sizeof backend) refuse("%s: backend path too long", backend_dir);
+  int n = std::snprintf(backend, sizeof backend, "%s/xtables-%s-multi", backend_dir,
+                        to_string(mode).data());
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof backend)
+    refuse("%s: backend path too long", backend_dir);
 
   const int fd = ::open(backend, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
-    refuse("%s: %s; stage xtables-%s-multi there, or set backend-dir in %s/%s", backend, std::strerror(errno),
-           to_string(mode).data(), dir, kSettingsFile);
+    refuse("%s: %s; stage xtables-%s-multi there, or set backend-dir in %s/%s", backend,
+           std::strerror(errno), to_string(mode).data(), dir, kSettingsFile);
   struct stat bst {};
-  if (Trust t = check_trusted(fd, &bst); t != Trust::ok) refuse("%s: %s; %s", backend, describe(t), fix_for(t));
+  if (Trust t = check_trusted(fd, &bst); t != Trust::ok)
+    refuse("%s: %s; %s", backend, describe(t), fix_for(t));
   struct stat self {};
   if (::stat("/proc/self/exe", &self) != 0) refuse("/proc/self/exe: %s", std::strerror(errno));
   if (self.st_dev == bst.st_dev && self.st_ino == bst.st_ino)
-    refuse("%s is the shim itself; set backend-dir in %s/%s to where the real xtables binaries are", backend, dir,
-           kSettingsFile);
+    refuse("%s is the shim itself; set backend-dir in %s/%s to where the real xtables binaries are",
+           backend, dir, kSettingsFile);
 
-  check_backend_version(at, backend, fd, bst, mode, have_state ? &state : nullptr, settings.version_check);
+  check_backend_version(at, backend, fd, bst, mode, have_state ? &state : nullptr,
+                        settings.version_check);
   ::close(dirfd);
 
   // The backend replaces this process: stdin, stdout, stderr, environment

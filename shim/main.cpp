@@ -3,4 +3,6 @@
 // path: it runs on every iptables call kubelet makes.
 #include "shim/dispatch.h"
 
-int main(int argc, char** argv, char** envp) { return iptmode::shim::run(argc, argv, envp); }
+int main(int argc, char** argv, char** envp) {
+  return iptmode::shim::run(argc, argv, envp);
+}

@@ -7,7 +7,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -45,13 +46,19 @@ bool parse_settings(std::string_view text, Settings& out, int* bad_line) {
     if (ok) {
       std::string_view key = trim(line.substr(0, eq));
       std::string_view value = trim(line.substr(eq + 1));
-      if (key == "detector") ok = copy_path(value, s.detector, sizeof s.detector);
-      else if (key == "backend-dir") ok = copy_path(value, s.backend_dir, sizeof s.backend_dir);
+      if (key == "detector")
+        ok = copy_path(value, s.detector, sizeof s.detector);
+      else if (key == "backend-dir")
+        ok = copy_path(value, s.backend_dir, sizeof s.backend_dir);
       else if (key == "version-check") {
-        if (value == "warn") s.version_check = VersionCheck::warn;
-        else if (value == "enforce") s.version_check = VersionCheck::enforce;
-        else if (value == "off") s.version_check = VersionCheck::off;
-        else ok = false;
+        if (value == "warn")
+          s.version_check = VersionCheck::warn;
+        else if (value == "enforce")
+          s.version_check = VersionCheck::enforce;
+        else if (value == "off")
+          s.version_check = VersionCheck::off;
+        else
+          ok = false;
       } else {
         ok = false;
       }

@@ -31,7 +31,9 @@ bool version_word(std::string_view w, Version& out) {
   return false;
 }
 
-std::optional<Mode> mode_word(std::string_view w) { return parse_mode(w); }
+std::optional<Mode> mode_word(std::string_view w) {
+  return parse_mode(w);
+}
 
 bool parse_cache(std::string_view rest, State& s) {
   auto m = mode_word(next_word(rest));
@@ -59,13 +61,20 @@ bool parse_cache(std::string_view rest, State& s) {
 
 const char* describe(StateError e) {
   switch (e) {
-    case StateError::none: return "valid";
-    case StateError::empty: return "empty";
-    case StateError::bad_header: return "not an iptmode state file (bad first line)";
-    case StateError::bad_line: return "damaged (a line is not understood)";
-    case StateError::no_mode: return "damaged (no mode line)";
-    case StateError::bad_sum: return "damaged or truncated (checksum missing or wrong)";
-    case StateError::too_large: return "larger than 4096 bytes";
+    case StateError::none:
+      return "valid";
+    case StateError::empty:
+      return "empty";
+    case StateError::bad_header:
+      return "not an iptmode state file (bad first line)";
+    case StateError::bad_line:
+      return "damaged (a line is not understood)";
+    case StateError::no_mode:
+      return "damaged (no mode line)";
+    case StateError::bad_sum:
+      return "damaged or truncated (checksum missing or wrong)";
+    case StateError::too_large:
+      return "larger than 4096 bytes";
   }
   return "damaged";
 }
@@ -90,7 +99,8 @@ StateError parse_state(std::string_view text, State& out) {
   const std::string_view body = text.substr(0, sum_at + 1);
   std::string_view sum_line = text.substr(sum_at + 5, text.size() - sum_at - 6);
   std::uint64_t sum = 0;
-  if (sum_line.size() != 16 || !number(sum_line, sum, 16) || sum != fnv1a64(body)) return StateError::bad_sum;
+  if (sum_line.size() != 16 || !number(sum_line, sum, 16) || sum != fnv1a64(body))
+    return StateError::bad_sum;
 
   State s;
   bool header = false, mode = false;
@@ -139,7 +149,8 @@ std::size_t format_state(const State& s, char* buf, std::size_t cap) {
   auto put = [&](const char* fmt, auto... args) {
     if (len >= cap) return;
     int n = std::snprintf(buf + len, cap - len, fmt, args...);
-    len = (n < 0 || static_cast<std::size_t>(n) >= cap - len) ? cap : len + static_cast<std::size_t>(n);
+    len = (n < 0 || static_cast<std::size_t>(n) >= cap - len) ? cap
+                                                              : len + static_cast<std::size_t>(n);
   };
   put("iptmode-shim-state 1\nmode %s\n", to_string(s.mode).data());
   if (s.rule[0]) put("rule %s\n", s.rule);
@@ -150,11 +161,14 @@ std::size_t format_state(const State& s, char* buf, std::size_t cap) {
   for (Mode m : {Mode::nft, Mode::legacy}) {
     const CacheEntry& e = s.cache[cache_index(m)];
     if (!e.valid) continue;
-    put("cache %s %llu %llu %llu %lld %lld ", to_string(m).data(), static_cast<unsigned long long>(e.id.dev),
-        static_cast<unsigned long long>(e.id.ino), static_cast<unsigned long long>(e.id.size),
-        static_cast<long long>(e.id.mtime_sec), static_cast<long long>(e.id.mtime_nsec));
-    if (e.has_version) put("%d.%d.%d\n", e.version.major, e.version.minor, e.version.patch);
-    else put("-\n");
+    put("cache %s %llu %llu %llu %lld %lld ", to_string(m).data(),
+        static_cast<unsigned long long>(e.id.dev), static_cast<unsigned long long>(e.id.ino),
+        static_cast<unsigned long long>(e.id.size), static_cast<long long>(e.id.mtime_sec),
+        static_cast<long long>(e.id.mtime_nsec));
+    if (e.has_version)
+      put("%d.%d.%d\n", e.version.major, e.version.minor, e.version.patch);
+    else
+      put("-\n");
   }
   if (len >= cap) return 0;
   put("sum %016llx\n", static_cast<unsigned long long>(fnv1a64(std::string_view(buf, len))));

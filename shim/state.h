@@ -49,7 +49,9 @@ struct State {
   CacheEntry cache[2];  // indexed by cache_index(mode)
 };
 
-inline int cache_index(Mode m) { return m == Mode::nft ? 0 : 1; }
+inline int cache_index(Mode m) {
+  return m == Mode::nft ? 0 : 1;
+}
 
 enum class StateError { none, empty, bad_header, bad_line, no_mode, bad_sum, too_large };
 

@@ -20,8 +20,9 @@ class Lock {
  public:
   explicit Lock(const Place& at) {
     fd_ = ::openat(at.dirfd, kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd_ < 0) refuse("%s/%s: %s; the shim's directory must be writable by root", at.dir, kLockFile,
-                        std::strerror(errno));
+    if (fd_ < 0)
+      refuse("%s/%s: %s; the shim's directory must be writable by root", at.dir, kLockFile,
+             std::strerror(errno));
     while (::flock(fd_, LOCK_EX) != 0) {
       if (errno != EINTR) refuse("%s/%s: lock: %s", at.dir, kLockFile, std::strerror(errno));
     }
@@ -39,8 +40,8 @@ class Lock {
 long run_detector(const Place& at, const char* detector, char* buf, std::size_t cap) {
   int fd = ::open(detector, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    refuse("%s/%s: missing, and the detector %s: %s; run `iptmode detect --write --bin-dir %s`", at.dir,
-           kStateFile, detector, std::strerror(errno), at.dir);
+    refuse("%s/%s: missing, and the detector %s: %s; run `iptmode detect --write --bin-dir %s`",
+           at.dir, kStateFile, detector, std::strerror(errno), at.dir);
   Trust t = check_trusted(fd);
   ::close(fd);
   if (t != Trust::ok) refuse("%s: %s; %s", detector, describe(t), fix_for(t));
@@ -68,8 +69,10 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
     ssize_t n = dst ? ::read(pipefd[0], dst, cap - got) : ::read(pipefd[0], sink, sizeof sink);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (dst) got += static_cast<std::size_t>(n);
-    else overflow = true;
+    if (dst)
+      got += static_cast<std::size_t>(n);
+    else
+      overflow = true;
   }
   ::close(pipefd[0]);
   int status = 0;
@@ -87,9 +90,11 @@ Load load_state(const Place& at, State& out, Trust* trust) {
   Trust t = read_trusted(at.dirfd, kStateFile, buf, sizeof buf, &len);
   if (trust) *trust = t;
   if (t == Trust::missing) return Load::missing;
-  if (t == Trust::not_root || t == Trust::writable || t == Trust::not_regular) return Load::untrusted;
+  if (t == Trust::not_root || t == Trust::writable || t == Trust::not_regular)
+    return Load::untrusted;
   if (t != Trust::ok) return Load::damaged;
-  return parse_state(std::string_view(buf, len), out) == StateError::none ? Load::ok : Load::damaged;
+  return parse_state(std::string_view(buf, len), out) == StateError::none ? Load::ok
+                                                                          : Load::damaged;
 }
 
 State ensure_state(const Place& at, const Settings& settings) {
@@ -97,21 +102,25 @@ State ensure_state(const Place& at, const Settings& settings) {
   State s;
   Trust trust = Trust::ok;
   switch (load_state(at, s, &trust)) {
-    case Load::ok: return s;  // another caller made it while we waited
+    case Load::ok:
+      return s;  // another caller made it while we waited
     case Load::untrusted:
       refuse("%s/%s: %s; %s", at.dir, kStateFile, describe(trust), fix_for(trust));
     case Load::missing:
-    case Load::damaged: break;
+    case Load::damaged:
+      break;
   }
   char buf[kStateMax];
   long n = run_detector(at, settings.detector, buf, sizeof buf);
   if (n < 0)
-    refuse("%s/%s: missing or damaged, and `%s detect` failed; run `iptmode detect --write --bin-dir %s` to see why",
-           at.dir, kStateFile, settings.detector, at.dir);
+    refuse(
+        "%s/%s: missing or damaged, and `%s detect` failed; run `iptmode detect --write --bin-dir "
+        "%s` to see why",
+        at.dir, kStateFile, settings.detector, at.dir);
   // The detector's answer is checked like the file: nothing unparsed is trusted.
   if (parse_state(std::string_view(buf, static_cast<std::size_t>(n)), s) != StateError::none)
-    refuse("%s detect --print-state printed no valid state; is %s an iptmode binary?", settings.detector,
-           settings.detector);
+    refuse("%s detect --print-state printed no valid state; is %s an iptmode binary?",
+           settings.detector, settings.detector);
   if (int err = write_atomic(at.dirfd, kStateFile, buf, static_cast<std::size_t>(n), 0644))
     warn("%s/%s: could not record the decision: %s", at.dir, kStateFile, std::strerror(err));
   return s;

@@ -19,7 +19,8 @@ Trust check_trusted(int fd, struct stat* st_out) {
 
 Trust read_trusted(int dirfd, const char* name, char* buf, std::size_t cap, std::size_t* len) {
   int fd = ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno == ENOENT ? Trust::missing : (errno == ELOOP ? Trust::not_regular : Trust::io);
+  if (fd < 0)
+    return errno == ENOENT ? Trust::missing : (errno == ELOOP ? Trust::not_regular : Trust::io);
   Trust t = check_trusted(fd);
   std::size_t got = 0;
   while (t == Trust::ok) {
@@ -46,23 +47,34 @@ Trust read_trusted(int dirfd, const char* name, char* buf, std::size_t cap, std:
 
 const char* describe(Trust t) {
   switch (t) {
-    case Trust::ok: return "trusted";
-    case Trust::missing: return "missing";
-    case Trust::not_regular: return "not a regular file";
-    case Trust::not_root: return "not owned by root";
-    case Trust::writable: return "writable by group or others";
-    case Trust::too_large: return "too large";
-    case Trust::io: return "unreadable";
+    case Trust::ok:
+      return "trusted";
+    case Trust::missing:
+      return "missing";
+    case Trust::not_regular:
+      return "not a regular file";
+    case Trust::not_root:
+      return "not owned by root";
+    case Trust::writable:
+      return "writable by group or others";
+    case Trust::too_large:
+      return "too large";
+    case Trust::io:
+      return "unreadable";
   }
   return "unreadable";
 }
 
 const char* fix_for(Trust t) {
   switch (t) {
-    case Trust::not_root: return "chown root:root it, or remove it";
-    case Trust::writable: return "chmod go-w it";
-    case Trust::not_regular: return "replace it with a regular file";
-    default: return "remove it and run `iptmode detect --write`";
+    case Trust::not_root:
+      return "chown root:root it, or remove it";
+    case Trust::writable:
+      return "chmod go-w it";
+    case Trust::not_regular:
+      return "replace it with a regular file";
+    default:
+      return "remove it and run `iptmode detect --write`";
   }
 }
 

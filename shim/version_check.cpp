@@ -51,7 +51,8 @@ void report(VersionCheck policy, const char* fmt, ...) {
 }  // namespace
 
 void check_backend_version(const Place& at, const char* backend_path, int backend_fd,
-                           const struct stat& st, Mode mode, const State* state, VersionCheck policy) {
+                           const struct stat& st, Mode mode, const State* state,
+                           VersionCheck policy) {
   if (policy == VersionCheck::off) return;
   const BackendIdentity id = identity(st);
   CacheEntry entry;
@@ -62,8 +63,8 @@ void check_backend_version(const Place& at, const char* backend_path, int backen
     // A legacy binary staged under the nft name (or the reverse) would run
     // the other backend behind everyone's back.
     if (info.mode && *info.mode != mode)
-      refuse("%s is an iptables-%s binary, not %s; stage the right xtables binary there", backend_path,
-             to_string(*info.mode).data(), to_string(mode).data());
+      refuse("%s is an iptables-%s binary, not %s; stage the right xtables binary there",
+             backend_path, to_string(*info.mode).data(), to_string(mode).data());
     entry = {true, id, info.version.has_value(), info.version.value_or(Version{})};
     if (state) record_cache(at, mode, entry);
   }
@@ -73,18 +74,21 @@ void check_backend_version(const Place& at, const char* backend_path, int backen
   const char* fix = "install another iptables version, or set version-check = off in";
   for (const KnownBad& row : known_bad_versions()) {
     if (row.backend != mode || v < row.first || row.last < v) continue;
-    report(policy, "%s is iptables %d.%d.%d (%s): %.*s [%.*s]; %s %s/%s", backend_path, v.major, v.minor,
-           v.patch, to_string(mode).data(), static_cast<int>(row.problem.size()), row.problem.data(),
-           static_cast<int>(row.source.size()), row.source.data(), fix, at.dir, kSettingsFile);
+    report(policy, "%s is iptables %d.%d.%d (%s): %.*s [%.*s]; %s %s/%s", backend_path, v.major,
+           v.minor, v.patch, to_string(mode).data(), static_cast<int>(row.problem.size()),
+           row.problem.data(), static_cast<int>(row.source.size()), row.source.data(), fix, at.dir,
+           kSettingsFile);
     return;
   }
-  if (mode == Mode::nft && state && state->has_nft_writer && nft_reader_misreads(v, state->nft_writer)) {
+  if (mode == Mode::nft && state && state->has_nft_writer &&
+      nft_reader_misreads(v, state->nft_writer)) {
     const Version& w = state->nft_writer;
-    report(policy,
-           "%s is iptables-nft %d.%d.%d, older than the %d.%d.%d a component writes with: it misreads "
-           "those rules [%.*s]; stage iptables >= 1.8.8 in %s",
-           backend_path, v.major, v.minor, v.patch, w.major, w.minor, w.patch,
-           static_cast<int>(kNftSkewSource.size()), kNftSkewSource.data(), at.dir);
+    report(
+        policy,
+        "%s is iptables-nft %d.%d.%d, older than the %d.%d.%d a component writes with: it misreads "
+        "those rules [%.*s]; stage iptables >= 1.8.8 in %s",
+        backend_path, v.major, v.minor, v.patch, w.major, w.minor, w.patch,
+        static_cast<int>(kNftSkewSource.size()), kNftSkewSource.data(), at.dir);
   }
 }
 

@@ -16,6 +16,7 @@ namespace iptmode::shim {
 // it. On a problem: warn prints one line and returns; enforce refuses.
 // `state` may be null (no valid state: a -nft/-legacy name before detection).
 void check_backend_version(const Place& at, const char* backend_path, int backend_fd,
-                           const struct stat& st, Mode mode, const State* state, VersionCheck policy);
+                           const struct stat& st, Mode mode, const State* state,
+                           VersionCheck policy);
 
 }  // namespace iptmode::shim
