@@ -43,9 +43,10 @@ Result<Detection> detect_now(const DetectOptions& opts) {
   if (!config) return std::unexpected(config.error());
 
   std::optional<Override> override_mode;
+  // An explicit --mode auto overrules the config's mode= too.
   if (auto m = parse_mode(opts.mode))
     override_mode = Override{*m, "--mode"};
-  else if (config->mode)
+  else if (opts.mode.empty() && config->mode)
     override_mode = Override{*config->mode, config_path};
 
   GatherOptions gather;
@@ -69,18 +70,19 @@ int run_detect(const DetectOptions& opts) {
     fmt::print("{}", format(state));
     return kExitOk;
   }
+  // Recorded before anything is printed: a failed write must not leave a
+  // complete-looking decision on stdout.
+  const std::string dir = opts.bin_dir.empty() ? kDefaultBinDir : opts.bin_dir;
+  if (opts.write) {
+    auto dirfd = open_bin_dir(dir);
+    if (!dirfd) return error_exit(dirfd.error().message);
+    if (auto w = write_state(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
+  }
   if (opts.json)
     fmt::print("{}\n", detect_json(det->evidence, det->decision).dump(2));
   else
     print_plain(det->decision);
-
-  if (opts.write) {
-    const std::string dir = opts.bin_dir.empty() ? kDefaultBinDir : opts.bin_dir;
-    auto dirfd = open_bin_dir(dir);
-    if (!dirfd) return error_exit(dirfd.error().message);
-    if (auto w = write_state(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
-    if (!opts.json) fmt::print("recorded: {}/{}\n", dir, shim::kStateFile);
-  }
+  if (opts.write && !opts.json) fmt::print("recorded: {}/{}\n", dir, shim::kStateFile);
   return kExitOk;
 }
 

@@ -100,6 +100,7 @@ void BinaryScanner::feed(std::string_view chunk) {
 
 BinaryInfo BinaryScanner::result() const {
   BinaryInfo info;
+  info.script = is_script_;
   // A script that runs both saves to compare them is a first-run chooser,
   // whatever it calls itself.
   if (wrapper_marker_ || (is_script_ && mentions_legacy_save_ && mentions_nft_save_)) {
@@ -108,15 +109,15 @@ BinaryInfo BinaryScanner::result() const {
   }
   if (is_script_) return info;
   if (nft_version_ && !legacy_version_) {
-    info = {BinaryKind::xtables_nft_multi, Mode::nft, nft_version_};
+    info = {BinaryKind::xtables_nft_multi, Mode::nft, nft_version_, false};
   } else if (legacy_version_ && !nft_version_) {
-    info = {BinaryKind::xtables_legacy_multi, Mode::legacy, legacy_version_};
+    info = {BinaryKind::xtables_legacy_multi, Mode::legacy, legacy_version_, false};
   } else if (!nft_version_ && !legacy_version_) {
     // Builds that print the mode at run time: known by the names they answer to.
     if (nft_names_ && !legacy_names_)
-      info = {BinaryKind::xtables_nft_multi, Mode::nft, std::nullopt};
+      info = {BinaryKind::xtables_nft_multi, Mode::nft, std::nullopt, false};
     if (legacy_names_ && !nft_names_)
-      info = {BinaryKind::xtables_legacy_multi, Mode::legacy, std::nullopt};
+      info = {BinaryKind::xtables_legacy_multi, Mode::legacy, std::nullopt, false};
   }
   return info;
 }

@@ -24,6 +24,7 @@ struct BinaryInfo {
   BinaryKind kind = BinaryKind::unknown;
   std::optional<Mode> mode;  // none for a wrapper or an unknown file
   std::optional<Version> version;
+  bool script = false;  // starts with "#!" (the shell iptables-wrapper, not the Go one)
 };
 
 std::string_view to_string(BinaryKind k);

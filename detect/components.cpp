@@ -14,8 +14,9 @@ namespace iptmode {
 namespace {
 
 bool matches(const ProcessInfo& p, std::string_view name) {
-  // comm holds at most 15 bytes of the executable's name.
-  if (p.comm == name.substr(0, 15)) return true;
+  // comm holds at most 15 bytes of the executable's name: for a longer name
+  // it only says "maybe", and exe or argv[0] must confirm.
+  if (name.size() <= 15 && p.comm == name) return true;
   if (!p.exe.empty() && base_name(p.exe) == name) return true;
   return !p.argv.empty() && base_name(p.argv[0]) == name;
 }

@@ -78,9 +78,12 @@ Reason host_binary_step(const Evidence& ev) {
 }
 
 Reason kernel_default_step(const KernelState& k) {
-  Reason r{Rule::kernel_default, false, k.nft.available ? Mode::nft : Mode::legacy, ""};
-  r.text =
-      k.nft.available ? "nf_tables is available" : fmt::format("nf_tables is not: {}", k.nft.note);
+  // A module that is not loaded yet is still what the kernel offers.
+  const bool nft = k.nft.available || k.nft.loadable;
+  Reason r{Rule::kernel_default, false, nft ? Mode::nft : Mode::legacy, ""};
+  r.text = k.nft.available  ? "nf_tables is available"
+           : k.nft.loadable ? "nf_tables is loadable (its module is not loaded yet)"
+                            : fmt::format("nf_tables is not: {}", k.nft.note);
   return r;
 }
 

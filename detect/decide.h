@@ -34,7 +34,7 @@ struct Decision {
   Mode mode = Mode::nft;
   Rule rule = Rule::kernel_default;
   std::vector<Reason> reasons;        // all five steps, in order
-  std::vector<std::string> warnings;  // evidence that disagrees with the decision
+  std::vector<std::string> warnings;  // hints in both backends; an override that overrules the evidence
 };
 
 struct Override {

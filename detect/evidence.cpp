@@ -17,6 +17,7 @@ Result<Evidence> gather_evidence(const GatherOptions& opts) {
   } else {
     ev.kernel.nft.available = false;
     ev.kernel.nft.note = mods.nft_note;
+    ev.kernel.nft.loadable = mods.nft_loadable;
   }
   if (mods.legacy) {
     // A hint in nf_tables decides whatever x_tables holds, but reading on to

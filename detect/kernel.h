@@ -24,6 +24,7 @@ struct Table {
 struct BackendState {
   bool available = true;  // false: the kernel lacks the backend, or it was not probed (see note)
   std::string note;       // why unavailable; empty otherwise
+  bool loadable = false;  // unavailable only because its module is not loaded yet
   bool rules_counted = false;
   std::vector<Table> tables;
   std::vector<std::string> unread;  // "ip filter": tables not read because a hint decided

@@ -39,12 +39,15 @@ bool builtin(std::string_view list, std::string_view name) {
 }  // namespace
 
 ModuleAvailability module_availability(std::optional<std::string_view> proc_modules,
-                                       std::string_view builtin_list) {
+                                       std::string_view builtin_list, std::string_view dep) {
   ModuleAvailability a;
   if (!proc_modules) return a;  // no module support: everything the kernel has is built in
   if (!loaded(*proc_modules, "nf_tables") && !builtin(builtin_list, "nf_tables")) {
     a.nft = false;
     a.nft_note = "nf_tables module not loaded (not probed: asking would load it)";
+    // modules.dep lines start "kernel/net/netfilter/nf_tables.ko:": the
+    // kernel can load it, so it is still the default the kernel offers.
+    a.nft_loadable = dep.find("/nf_tables.ko") != std::string_view::npos;
   }
   if (!loaded(*proc_modules, "ip_tables") && !loaded(*proc_modules, "ip6_tables") &&
       !builtin(builtin_list, "ip_tables") && !builtin(builtin_list, "ip6_tables")) {

@@ -13,13 +13,14 @@ struct ModuleAvailability {
   bool legacy = true;
   std::string nft_note;     // why nft is unavailable
   std::string legacy_note;  // why legacy is unavailable
+  bool nft_loadable = false;  // not loaded, but modules.dep lists it: the kernel has it
 };
 
 // `proc_modules`: the text of /proc/modules, nullopt when the file does not
 // exist (a kernel without module support: everything is built in).
-// `builtin`: the text of modules.builtin (may be empty).
+// `builtin`: the text of modules.builtin, `dep`: of modules.dep (either may be empty).
 ModuleAvailability module_availability(std::optional<std::string_view> proc_modules,
-                                       std::string_view builtin);
+                                       std::string_view builtin, std::string_view dep = {});
 
 // Reads /proc/modules and <host_root>/lib/modules/$(uname -r)/modules.builtin.
 ModuleAvailability read_module_availability(const std::string& host_root);

@@ -30,7 +30,9 @@ Result<std::string> read_link(int dirfd, const std::string& path) {
     int e = errno;
     return fail(fmt::format("{}: {}", path, std::strerror(e)), e);
   }
-  return std::string(buf, static_cast<std::size_t>(std::min<ssize_t>(n, sizeof buf)));
+  if (static_cast<std::size_t>(n) >= sizeof buf)
+    return fail(fmt::format("{}: link target too long", path), ENAMETOOLONG);
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 Result<std::uint64_t> ns_id(int proc_fd, const std::string& path) {

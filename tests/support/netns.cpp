@@ -1,0 +1,58 @@
+#include "tests/support/netns.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include <doctest/doctest.h>
+
+namespace iptmode::test {
+
+Netns::Netns() {
+  static std::atomic<int> counter{0};
+  name_ = "iptmode-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  // Throws (through run_ok's FAIL) before the object exists: nothing to undo.
+  run_ok({"ip", "netns", "add", name_});
+}
+
+Netns::~Netns() {
+  // Never throws: a destructor may run while a failed check unwinds.
+  try {
+    RunResult r = run({"ip", "netns", "del", name_});
+    if (r.exit_code != 0)
+      std::fprintf(stderr, "warning: ip netns del %s failed (exit %d): %s\n", name_.c_str(),
+                   r.exit_code, r.err.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: ip netns del %s: %s\n", name_.c_str(), e.what());
+  }
+}
+
+std::vector<std::string> Netns::wrap(const std::vector<std::string>& argv) const {
+  std::vector<std::string> out{"ip", "netns", "exec", name_};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+RunResult Netns::exec(const std::vector<std::string>& argv, const RunOptions& opts) const {
+  return run(wrap(argv), opts);
+}
+
+RunResult Netns::exec_ok(const std::vector<std::string>& argv, const RunOptions& opts) const {
+  return run_ok(wrap(argv), opts);
+}
+
+bool require_root() {
+  if (::geteuid() == 0) return true;
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && std::string_view(ci) == "true") {
+    FAIL_CHECK("root tests need root; CI must run as root");
+  } else {
+    MESSAGE("skipped: root tests need root (run as root, or in CI)");
+  }
+  return false;
+}
+
+}  // namespace iptmode::test

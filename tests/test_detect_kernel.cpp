@@ -1,0 +1,420 @@
+// `iptmode detect --json` against the real kernel: each case builds its
+// packet-filter state with the real iptables-legacy, iptables-nft and nft in
+// a fresh network namespace, then checks the mode and the rule that decided.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "tests/support/detect.h"
+#include "tests/support/netns.h"
+#include "tests/support/run.h"
+
+using namespace iptmode::test;
+
+namespace {
+
+// `bin -w args...` inside the namespace; -w waits for the xtables lock
+// instead of failing when another iptables holds it.
+void ipt(const Netns& ns, const std::string& bin, std::vector<std::string> args) {
+  args.insert(args.begin(), {bin, "-w"});
+  ns.exec_ok(args);
+}
+
+void nft(const Netns& ns, std::vector<std::string> args) {
+  args.insert(args.begin(), "nft");
+  ns.exec_ok(args);
+}
+
+// The mode of the host's own iptables, which decides when the kernel has
+// nothing to say: on a stock Debian 12, the nft alternative.
+std::string host_mode() {
+  std::error_code ec;
+  auto target = std::filesystem::canonical("/usr/sbin/iptables", ec).filename().string();
+  REQUIRE_MESSAGE(!ec, "/usr/sbin/iptables: " << ec.message());
+  if (target == "xtables-nft-multi") return "nft";
+  if (target == "xtables-legacy-multi") return "legacy";
+  FAIL("/usr/sbin/iptables resolves to " << target << ", neither xtables multi binary");
+  return "";
+}
+
+void check_host_iptables(const json& j) {
+  const json& h = j.at("evidence").at("host_iptables");
+  CAPTURE(h.dump());
+  const std::string mode = host_mode();
+  CHECK(h.at("kind") == "xtables-" + mode + "-multi");
+  CHECK(h.at("mode") == mode);
+  CHECK(h.at("path") == "/usr/sbin/xtables-" + mode + "-multi");
+  CHECK(h.at("version").is_string());
+  CHECK(any_contains(h.at("links"), "/usr/sbin/iptables -> "));
+}
+
+std::string proc_lines(const Netns& ns, const std::string& file) {
+  return ns.exec_ok({"cat", file}).out;
+}
+
+// iptables-legacy-save without its "# Generated ... on <date>" comments.
+std::string legacy_save(const Netns& ns) {
+  std::string out;
+  for (const auto& line : lines(ns.exec_ok({"iptables-legacy-save"}).out))
+    if (!line.starts_with("#")) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("empty namespace: the host's iptables decides") {
+  if (!require_root()) return;
+  Netns ns;
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == host_mode());
+  CHECK(j.at("rule") == "host-binary");
+  CHECK(reason(j, "hint").at("says").is_null());
+  CHECK(reason(j, "rule-count").at("says").is_null());
+  CHECK(reason(j, "kernel-default").at("says") == "nft");
+  check_host_iptables(j);
+  // On this machine (Debian 12 defaults): the nft alternative, 1.8.9.
+  CHECK(j.at("evidence").at("host_iptables").at("kind") == "xtables-nft-multi");
+  CHECK(j.at("evidence").at("host_iptables").at("version") == "1.8.9");
+
+  const json& kernel = j.at("evidence").at("kernel");
+  for (const char* backend : {"nft", "legacy"}) {
+    CAPTURE(backend);
+    CHECK(kernel.at(backend).at("available") == true);
+    CHECK(kernel.at(backend).at("rules_counted") == true);  // no hint: detect counts
+    CHECK(kernel.at(backend).at("tables").empty());
+  }
+  CHECK(j.at("warnings").empty());
+}
+
+TEST_CASE("nft hint decides nft") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "hint");
+  const json* hint = find_chain(find_table(j, "nft", "ip", "mangle"), "KUBE-IPTABLES-HINT");
+  REQUIRE(hint != nullptr);
+  CHECK(hint->at("base") == false);
+  CHECK(j.at("evidence").at("kernel").at("legacy").at("tables").empty());
+  // Nothing disagrees: the host's iptables is nft too.
+  if (host_mode() == "nft") CHECK(j.at("warnings").empty());
+}
+
+TEST_CASE("legacy hint decides legacy") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "hint");
+  CHECK(reason(j, "hint").at("says") == "legacy");
+  CHECK(find_chain(find_table(j, "legacy", "ip", "mangle"), "KUBE-IPTABLES-HINT") != nullptr);
+  CHECK(find_table(j, "nft", "ip", "mangle") == nullptr);
+}
+
+TEST_CASE("a legacy hint ends the legacy read: later tables are named unread") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  ipt(ns, "iptables-legacy", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "hint");
+  const json& legacy = j.at("evidence").at("kernel").at("legacy");
+  CHECK(legacy.at("rules_counted") == false);
+  CHECK(any_contains(legacy.at("unread"), "ip filter"));
+  CHECK(find_table(j, "legacy", "ip", "filter") == nullptr);
+  CHECK(reason(j, "rule-count").at("says").is_null());
+}
+
+TEST_CASE("hints in both backends: nft wins with a warning") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  ipt(ns, "iptables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "hint");
+  CHECK_FALSE(j.at("warnings").empty());
+}
+
+TEST_CASE("ip6-only legacy hint decides legacy") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "ip6tables-legacy", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  REQUIRE(proc_lines(ns, "/proc/net/ip_tables_names").empty());
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "hint");
+  CHECK(find_chain(find_table(j, "legacy", "ip6", "mangle"), "KUBE-IPTABLES-HINT") != nullptr);
+}
+
+TEST_CASE("ip6-only nft hint decides nft") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "ip6tables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  // A legacy rule that would win the count: the hint must come first.
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "hint");
+  CHECK(find_chain(find_table(j, "nft", "ip6", "mangle"), "KUBE-IPTABLES-HINT") != nullptr);
+}
+
+TEST_CASE("kubelet canary alone is a legacy hint") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-t", "nat", "-N", "KUBE-KUBELET-CANARY"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "hint");
+  CHECK(find_chain(find_table(j, "legacy", "ip", "nat"), "KUBE-KUBELET-CANARY") != nullptr);
+}
+
+TEST_CASE("legacy rules only: the rule count decides legacy") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.2", "-j", "DROP"});
+  ipt(ns, "iptables-legacy", {"-A", "OUTPUT", "-d", "192.0.2.3", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(reason(j, "hint").at("says").is_null());
+  const json& legacy = j.at("evidence").at("kernel").at("legacy");
+  CHECK(legacy.at("rules_counted") == true);
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "INPUT") == 2);
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "OUTPUT") == 1);
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "FORWARD") == 0);
+  const json* input = find_chain(find_table(j, "legacy", "ip", "filter"), "INPUT");
+  REQUIRE(input != nullptr);
+  CHECK(input->at("base") == true);
+}
+
+TEST_CASE("more legacy rules than nft rules: legacy") {
+  if (!require_root()) return;
+  Netns ns;
+  for (const char* src : {"192.0.2.1", "192.0.2.2", "192.0.2.3"})
+    ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", src, "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-s", "192.0.2.9", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "INPUT") == 3);
+  CHECK(chain_rules(j, "nft", "ip", "filter", "INPUT") == 1);
+  // The host's iptables (nft) disagrees with the decision.
+  if (host_mode() == "nft") CHECK(reason(j, "host-binary").at("says") == "nft");
+}
+
+TEST_CASE("more nft rules than legacy rules: nft") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-s", "192.0.2.2", "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft",
+      {"-t", "nat", "-A", "POSTROUTING", "-s", "192.0.2.3", "-j", "MASQUERADE"});
+  ipt(ns, "ip6tables-nft", {"-A", "INPUT", "-s", "2001:db8::1", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(chain_rules(j, "nft", "ip", "filter", "INPUT") == 1);
+  CHECK(chain_rules(j, "nft", "ip", "nat", "POSTROUTING") == 1);
+  CHECK(chain_rules(j, "nft", "ip6", "filter", "INPUT") == 1);
+}
+
+TEST_CASE("ip6 rules are counted: two ip6tables-legacy rules beat one iptables-nft rule") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "ip6tables-legacy", {"-A", "INPUT", "-s", "2001:db8::1", "-j", "ACCEPT"});
+  ipt(ns, "ip6tables-legacy", {"-A", "INPUT", "-s", "2001:db8::2", "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(chain_rules(j, "legacy", "ip6", "filter", "INPUT") == 2);
+}
+
+TEST_CASE("equal rule counts fall through to the host's iptables") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-s", "192.0.2.2", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == host_mode());
+  CHECK(j.at("rule") == "host-binary");
+  CHECK(reason(j, "rule-count").at("says").is_null());
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "INPUT") == 1);
+  CHECK(chain_rules(j, "nft", "ip", "filter", "INPUT") == 1);
+}
+
+TEST_CASE("native nftables tables are not iptables rules") {
+  if (!require_root()) return;
+  Netns ns;
+  nft(ns, {"add", "table", "inet", "firewalld"});
+  nft(ns, {"add", "chain", "inet", "firewalld", "c"});
+  nft(ns, {"add", "rule", "inet", "firewalld", "c", "counter"});
+  nft(ns, {"add", "chain", "inet", "firewalld", "in",
+           "{ type filter hook input priority 0; policy accept; }"});
+  nft(ns, {"add", "rule", "inet", "firewalld", "in", "jump", "c"});
+  // kube-proxy's nftables mode: family ip, but not an iptables table name.
+  nft(ns, {"add", "table", "ip", "kube-proxy"});
+  nft(ns, {"add", "chain", "ip", "kube-proxy", "services"});
+  nft(ns, {"add", "rule", "ip", "kube-proxy", "services", "counter"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == host_mode());
+  CHECK(j.at("rule") == "host-binary");
+  CHECK(reason(j, "rule-count").at("says").is_null());
+  // Seen and counted, just not as iptables rules.
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == 1);
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "in") == 1);
+  CHECK(chain_rules(j, "nft", "ip", "kube-proxy", "services") == 1);
+  const json* in = find_chain(find_table(j, "nft", "inet", "firewalld"), "in");
+  REQUIRE(in != nullptr);
+  CHECK(in->at("base") == true);
+}
+
+TEST_CASE("one legacy rule outweighs any number of native nftables rules") {
+  if (!require_root()) return;
+  Netns ns;
+  nft(ns, {"add", "table", "inet", "firewalld"});
+  nft(ns, {"add", "chain", "inet", "firewalld", "c"});
+  for (int i = 0; i < 3; ++i) nft(ns, {"add", "rule", "inet", "firewalld", "c", "counter"});
+  ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == 3);
+}
+
+TEST_CASE("--mode overrides a hint and warns") {
+  if (!require_root()) return;
+  Netns ns;
+  ipt(ns, "iptables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns, {"--mode", "legacy"});
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "override");
+  CHECK(reason(j, "override").at("decided") == true);
+  CHECK(reason(j, "hint").at("says") == "nft");  // still recorded
+  CHECK_FALSE(j.at("warnings").empty());
+}
+
+TEST_CASE("--mode agreeing with the evidence overrides without a warning") {
+  if (!require_root()) return;
+  if (host_mode() != "nft") return;  // the host binary would disagree
+  Netns ns;
+  ipt(ns, "iptables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  json j = run_detect(ns, {"--mode", "nft"});
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "override");
+  CHECK(j.at("warnings").empty());
+}
+
+TEST_CASE("detect leaves a fresh namespace exactly as it found it") {
+  if (!require_root()) return;
+  Netns ns;
+  json j = run_detect(ns);
+  CHECK(j.at("evidence").at("kernel").at("legacy").at("rules_counted") == true);
+
+  // libiptc creates a table it is asked about; the kernel lists those here.
+  CHECK(proc_lines(ns, "/proc/net/ip_tables_names") == "");
+  CHECK(proc_lines(ns, "/proc/net/ip6_tables_names") == "");
+  CHECK(ns.exec_ok({"nft", "list", "ruleset"}).out == "");
+}
+
+TEST_CASE("detect writes nothing into either backend") {
+  if (!require_root()) return;
+  Netns ns;
+  SUBCASE("nft rules only: no legacy table appears, the ruleset is unchanged") {
+    ipt(ns, "iptables-nft", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+    ipt(ns, "ip6tables-nft", {"-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  }
+  SUBCASE("legacy rules only: no nft table appears, the legacy tables are unchanged") {
+    ipt(ns, "iptables-legacy", {"-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT"});
+    ipt(ns, "ip6tables-legacy", {"-t", "nat", "-N", "KUBE-KUBELET-CANARY"});
+  }
+  const std::string save4 = legacy_save(ns);
+  const std::string ruleset = ns.exec_ok({"nft", "list", "ruleset"}).out;
+  const std::string v4 = proc_lines(ns, "/proc/net/ip_tables_names");
+  const std::string v6 = proc_lines(ns, "/proc/net/ip6_tables_names");
+
+  run_detect(ns);
+
+  CHECK(ns.exec_ok({"nft", "list", "ruleset"}).out == ruleset);
+  CHECK(proc_lines(ns, "/proc/net/ip_tables_names") == v4);
+  CHECK(proc_lines(ns, "/proc/net/ip6_tables_names") == v6);
+  // Counters aside (the save prints none without -c), the legacy rules are as they were.
+  CHECK(legacy_save(ns) == save4);
+}
+
+TEST_CASE("not root: exit 2 with one line that says so") {
+  if (!require_root()) return;
+  Netns ns;
+  for (const bool json_flag : {false, true}) {
+    std::vector<std::string> argv{"setpriv",        "--reuid=65534", "--regid=65534",
+                                  "--clear-groups", IPTMODE_BIN,     "detect"};
+    if (json_flag) argv.push_back("--json");
+    RunResult r = ns.exec(argv);
+    CAPTURE(describe(argv));
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(lines(r.err).size() == 1);
+    CHECK(r.err.find("root") != std::string::npos);
+    CHECK(r.out == "");  // not half a JSON document
+  }
+}
+
+TEST_CASE("usage errors exit 2") {
+  if (!require_root()) return;
+  Netns ns;
+  SUBCASE("unknown flag") {
+    RunResult r = ns.exec({IPTMODE_BIN, "detect", "--no-such-flag"});
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--no-such-flag") != std::string::npos);
+    CHECK(r.out == "");
+  }
+  SUBCASE("bad --mode value") {
+    RunResult r = ns.exec({IPTMODE_BIN, "detect", "--json", "--mode", "banana"});
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("banana") != std::string::npos);
+    CHECK(r.out == "");
+  }
+}
