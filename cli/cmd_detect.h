@@ -11,8 +11,8 @@ namespace iptmode::cli {
 
 struct DetectOptions {
   bool json = false;
-  std::string mode;  // auto | nft | legacy; empty: the config's mode= decides
-  std::string config;         // empty: <host-root>/etc/iptmode/iptmode.conf, optional
+  std::string mode;    // auto | nft | legacy; empty: the config's mode= decides
+  std::string config;  // empty: <host-root>/etc/iptmode/iptmode.conf, optional
   std::string host_root = "/";
   bool write = false;        // record the decision in <bin-dir>/iptmode-shim.state
   bool print_state = false;  // print the state text instead (the shim's first call)

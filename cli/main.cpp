@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/cmd_audit.h"
 #include "cli/cmd_detect.h"
 #include "cli/cmd_shim.h"
 #include "cli/exit_codes.h"
@@ -29,6 +30,35 @@ int main(int argc, char** argv) {
       det->add_flag("--print-state", detect.print_state,
                     "Print the state the shim records, nothing else (the shim's first call)");
   print_state->excludes(det->get_option("--json"))->excludes(det->get_option("--write"));
+
+  AuditCliOptions audit;
+  auto* aud = app.add_subcommand(
+      "audit", "Report every writer's backend and version, with findings and remedies");
+  aud->add_flag("--json", audit.json, "Print one JSON object (schema iptmode.audit/v1)");
+  aud->add_flag("--npd", audit.npd,
+                "Print the one line node-problem-detector's custom plugin shows");
+  aud->add_option("--prometheus", audit.prometheus,
+                  "Write node_exporter textfile metrics to FILE (atomically)");
+  aud->add_option("--fail-on", audit.fail_on,
+                  "Exit 1 when a finding is at least this severe (default warning)")
+      ->check(CLI::IsMember({"error", "warning", "info"}));
+  aud->add_option("--mode", audit.mode, "Override the decision")
+      ->check(CLI::IsMember({"auto", "nft", "legacy"}));
+  aud->add_option("--config", audit.config, "Config file (default /etc/iptmode/iptmode.conf)");
+  aud->add_option("--host-root", audit.host_root,
+                  "Read host files (/etc, /usr/sbin, the bin dir) under this directory")
+      ->check(CLI::ExistingDirectory);
+  aud->add_option("--bin-dir", audit.bin_dir, "The k0s bin dir (default /var/lib/k0s/bin)");
+  aud->add_option("--role", audit.role, "Check firewalld for this k0s role")
+      ->check(CLI::IsMember({"controller", "worker", "controller+worker"}));
+  aud->add_option("--pod-cidr", audit.pod_cidr,
+                  "Pod CIDR (default: from /etc/k0s/k0s.yaml, else 10.244.0.0/16)");
+  aud->add_option("--service-cidr", audit.service_cidr,
+                  "Service CIDR (default: from /etc/k0s/k0s.yaml, else 10.96.0.0/12)");
+  aud->add_flag(
+      "--exec-probe", audit.exec_probe,
+      "Also run each component's own iptables -V in its mount namespace (runs container code)");
+  aud->get_option("--json")->excludes(aud->get_option("--npd"));
 
   ShimOptions shim;
   auto* sh = app.add_subcommand("shim", "Install, uninstall or keep in place the iptables shim");
@@ -67,6 +97,7 @@ int main(int argc, char** argv) {
     return kExitError;
   }
   if (det->parsed()) return run_detect(detect);
+  if (aud->parsed()) return run_audit(audit);
   if (install->parsed()) return run_shim_install(shim);
   if (uninstall->parsed()) return run_shim_uninstall(shim);
   if (watch->parsed()) return run_shim_watch(shim);

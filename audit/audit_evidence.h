@@ -1,0 +1,44 @@
+// Everything the audit looks at: the detector's evidence (with rule counts
+// in both backends), its decision, and what only the audit reads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/bin_dir.h"
+#include "audit/component_mode.h"
+#include "audit/firewalld.h"
+#include "audit/k0s_config.h"
+#include "detect/decide.h"
+#include "detect/evidence.h"
+
+namespace iptmode {
+
+enum class Role { none, controller, worker, controller_worker };
+
+struct ProbeResult {
+  bool ran = false;
+  std::optional<Mode> mode;  // from `iptables -V` inside its mount namespace
+  std::string output;        // first line, or why it did not run
+};
+
+struct AuditedComponent {
+  Component c;
+  ComponentMode how;
+  ProbeResult probe;
+};
+
+struct AuditEvidence {
+  Evidence ev;
+  Decision decision;
+  BinDirState bin;
+  std::vector<AuditedComponent> components;
+  BinaryEvidence host_nft;
+  std::optional<Version> host_nft_version;
+  FirewalldState firewalld;
+  Role role = Role::none;
+  ClusterCidrs cidrs;
+};
+
+}  // namespace iptmode

@@ -1,0 +1,43 @@
+// The k0s bin dir (or another shim dir): what the six names point at,
+// whether the shim is installed, the staged backends and the recorded state.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detect/binary.h"
+#include "detect/mode.h"
+
+namespace iptmode {
+
+struct BinDirName {
+  std::string name;
+  bool present = false;
+  std::optional<std::string> target;  // the link's text; unset: not a link
+  bool points_to_shim = false;
+};
+
+struct StagedBackend {
+  Mode mode;
+  std::string path;
+  std::optional<BinaryInfo> info;  // unset: missing or unreadable (see note)
+  std::string note;
+};
+
+struct BinDirState {
+  std::string dir;  // as given (a host path, not under --host-root)
+  bool exists = false;
+  std::vector<BinDirName> names;
+  bool shim_binary = false;
+  bool shim_installed = false;  // the shim binary is there and all six names point at it
+  std::string backend_dir;
+  std::vector<StagedBackend> backends;  // xtables-nft-multi, xtables-legacy-multi
+  std::optional<Mode> state_mode;       // from iptmode-shim.state
+  std::string state_note;               // why there is no state_mode
+};
+
+// `dir` is read under `host_root`.
+BinDirState read_bin_dir(const std::string& host_root, const std::string& dir);
+
+}  // namespace iptmode

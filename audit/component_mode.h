@@ -1,0 +1,53 @@
+// How each component will drive the packet filter, and how we know: its
+// iptables binary, calico-node's FELIX_IPTABLESBACKEND, kube-proxy's proxy
+// mode, or a prediction of what a not-yet-run iptables-wrapper will pick.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detect/components.h"
+#include "detect/kernel.h"
+#include "detect/mode.h"
+#include "detect/version.h"
+
+namespace iptmode {
+
+struct ComponentMode {
+  std::optional<Mode> mode;  // the iptables backend it writes; unset: none, or unknown
+  std::string source;        // how that is known, one phrase
+  bool wrapper_pending = false;
+  std::optional<Mode>
+      predicted;           // a pending wrapper's (or Felix auto's) choice on this kernel state
+  std::string proxy_mode;  // kube-proxy: iptables | ipvs | nftables
+  std::optional<Version> nft_version;  // kube-proxy in nftables mode: the nft in its image
+};
+
+// Calico Felix (>= 3.26) with FELIX_IPTABLESBACKEND=auto: a hint in nf_tables
+// mangle, else in x_tables mangle, else legacy when it has at least as many
+// rules (a tie goes to legacy).
+Mode felix_auto(const KernelState& k);
+
+// kubernetes-sigs/iptables-wrapper at its first run: a hint in nf_tables
+// mangle, else one in x_tables; then the Go wrapper picks nft, the shell one
+// the backend with more rules (a tie to nft).
+Mode wrapper_choice(const KernelState& k, bool shell_script);
+
+// kube-proxy's --proxy-mode, or `mode:` in the --config file it names (read
+// inside its root via `read_in_root`); "iptables" when neither says.
+std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text);
+std::optional<std::string> kube_proxy_config_path(const std::vector<std::string>& argv);
+
+// The value of an environment entry, matching the key without regard to
+// case (Felix reads its variables that way).
+std::optional<std::string> env_lookup_nocase(const std::vector<std::string>& environ,
+                                             std::string_view key);
+
+ComponentMode component_mode(const Component& c, const KernelState& k,
+                             const std::string& proc = "/proc");
+
+// nft's version from its bytes: the first NUL-delimited "X.Y.Z" string.
+std::optional<Version> read_nft_version(int fd);
+
+}  // namespace iptmode

@@ -1,0 +1,339 @@
+#include "audit/findings.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "audit/owners.h"
+#include "detect/known_bad.h"
+
+namespace iptmode {
+namespace {
+
+std::string pids(const Component& c) {
+  return fmt::format("{}", fmt::join(c.pids, ","));
+}
+
+std::string who(const Component& c) {
+  return fmt::format("{} (pid {})", c.name, pids(c));
+}
+
+// Chain names owned by Kubernetes writers in the backend's iptables tables.
+std::set<std::string> k8s_chains(const BackendState& b) {
+  std::set<std::string> out;
+  for (const auto& t : b.tables)
+    if (is_iptables_table(t))
+      for (const auto& c : t.chains)
+        if (is_kubernetes_owner(chain_owner(c.name)))
+          out.insert(fmt::format("{} {} {}", t.family, t.name, c.name));
+  return out;
+}
+
+void mode_split(const AuditEvidence& a, std::vector<Finding>& out) {
+  std::map<Mode, std::vector<std::string>> parties;
+  parties[a.decision.mode].push_back(
+      fmt::format("the node's mode ({})", to_string(a.decision.rule)));
+  for (const auto& ac : a.components)
+    if (ac.c.in_own_netns && ac.how.mode)
+      parties[*ac.how.mode].push_back(fmt::format("{}: {}", who(ac.c), ac.how.source));
+  if (a.bin.shim_installed && a.bin.state_mode)
+    parties[*a.bin.state_mode].push_back(fmt::format("the shim in {}", a.bin.dir));
+  if (parties.size() < 2) return;
+
+  Finding f{"MODE_SPLIT", Severity::error, "", {}, ""};
+  std::vector<std::string> odd;
+  for (const auto& [mode, list] : parties) {
+    for (const auto& p : list) f.evidence.push_back(fmt::format("{}: {}", to_string(mode), p));
+    if (mode != a.decision.mode)
+      for (const auto& p : list) odd.push_back(p.substr(0, p.find(':')));
+  }
+  f.message =
+      fmt::format("writers on different backends: {} on {}, the node on {}", fmt::join(odd, ", "),
+                  to_string(other(a.decision.mode)), to_string(a.decision.mode));
+  f.remedy = fmt::format(
+      "make every writer use {0}: run the component with an image whose iptables is "
+      "xtables-{0}-multi "
+      "(calico-node: FELIX_IPTABLESBACKEND={1}), and `iptmode shim install` for kubelet",
+      to_string(a.decision.mode), a.decision.mode == Mode::nft ? "NFT" : "Legacy");
+  out.push_back(std::move(f));
+}
+
+void backends(const AuditEvidence& a, std::vector<Finding>& out) {
+  const auto& k = a.ev.kernel;
+  auto nft_k8s = k8s_chains(k.nft);
+  auto legacy_k8s = k8s_chains(k.legacy);
+  if (!nft_k8s.empty() && !legacy_k8s.empty()) {
+    Finding f{
+        "K8S_CHAINS_IN_BOTH_BACKENDS",
+        Severity::error,
+        fmt::format("Kubernetes chains in both backends: {} in nf_tables, {} in x_tables",
+                    nft_k8s.size(), legacy_k8s.size()),
+        {},
+        fmt::format(
+            "after every writer is on {0}, flush the other backend's Kubernetes chains "
+            "(e.g. iptables-{1}-save | grep -v KUBE- | iptables-{1}-restore), or reboot the node",
+            to_string(a.decision.mode), to_string(other(a.decision.mode)))};
+    int n = 0;
+    for (const auto& c : nft_k8s)
+      if (n++ < 5) f.evidence.push_back("nf_tables: " + c);
+    n = 0;
+    for (const auto& c : legacy_k8s)
+      if (n++ < 5) f.evidence.push_back("x_tables: " + c);
+    out.push_back(std::move(f));
+  }
+
+  auto nft_hints = find_hint_chains(k.nft);
+  auto legacy_hints = find_hint_chains(k.legacy);
+  if (!nft_hints.empty() && !legacy_hints.empty()) {
+    Finding f{
+        "HINT_IN_BOTH_BACKENDS",
+        Severity::warning,
+        "kubelet's hint chains are in both backends: tools that look for them disagree",
+        {},
+        fmt::format(
+            "delete the hint chains from the {} backend (iptables-{}) once kubelet runs on {}",
+            to_string(other(a.decision.mode)), to_string(other(a.decision.mode)),
+            to_string(a.decision.mode))};
+    for (const auto& h : nft_hints) f.evidence.push_back("nf_tables: " + to_string(h));
+    for (const auto& h : legacy_hints) f.evidence.push_back("x_tables: " + to_string(h));
+    out.push_back(std::move(f));
+  }
+
+  const bool nft = a.decision.mode == Mode::nft;
+  const auto stray = iptables_rule_count(nft ? k.legacy : k.nft);
+  if (stray > 0) {
+    out.push_back(Finding{
+        nft ? "LEGACY_RULES_UNDER_NFT" : "NFT_RULES_UNDER_LEGACY",
+        Severity::warning,
+        fmt::format("{} iptables rules in {}, the backend not selected: packets traverse them too",
+                    stray, nft ? "x_tables" : "nf_tables"),
+        {fmt::format("x_tables {} rules, nf_tables {} rules", iptables_rule_count(k.legacy),
+                     iptables_rule_count(k.nft))},
+        fmt::format("find their writer (iptables-{}-save shows them) and move it to {}",
+                    nft ? "legacy" : "nft", to_string(a.decision.mode))});
+  }
+}
+
+void shim(const AuditEvidence& a, std::vector<Finding>& out) {
+  if (!a.bin.exists) return;
+  if (!a.bin.shim_installed) {
+    Finding f{
+        "SHIM_NOT_INSTALLED",
+        Severity::warning,
+        fmt::format(
+            "{} exists but its iptables names are not the shim: kubelet runs whatever k0s linked",
+            a.bin.dir),
+        {},
+        fmt::format("iptmode shim install --bin-dir {}", a.bin.dir)};
+    for (const auto& n : a.bin.names)
+      f.evidence.push_back(
+          fmt::format("{} -> {}", n.name, n.target.value_or(n.present ? "(a file)" : "(missing)")));
+    out.push_back(std::move(f));
+  }
+  if (a.bin.shim_installed && a.bin.state_mode && *a.bin.state_mode != a.decision.mode) {
+    out.push_back(Finding{"SHIM_STATE_DRIFT",
+                          Severity::warning,
+                          fmt::format("the shim dispatches to {} but the evidence now says {} ({})",
+                                      to_string(*a.bin.state_mode), to_string(a.decision.mode),
+                                      to_string(a.decision.rule)),
+                          {a.decision.reasons[static_cast<std::size_t>(a.decision.rule)].text},
+                          fmt::format("if {} is right: iptmode detect --write --bin-dir {}",
+                                      to_string(a.decision.mode), a.bin.dir)});
+  }
+  if (a.bin.shim_installed) {
+    const Mode m = a.bin.state_mode.value_or(a.decision.mode);
+    for (const auto& b : a.bin.backends)
+      if (b.mode == m && !b.info)
+        out.push_back(Finding{
+            "BACKEND_MISSING",
+            Severity::error,
+            fmt::format("the shim's {} backend is missing: every iptables call fails",
+                        to_string(m)),
+            {fmt::format("{}: {}", b.path, b.note)},
+            fmt::format("stage xtables-{}-multi in {} (k0s does at its start), or set backend-dir "
+                        "in {}/iptmode-shim.conf",
+                        to_string(m), a.bin.backend_dir, a.bin.dir)});
+  }
+}
+
+struct Writer {
+  std::string who;
+  Version v;
+};
+
+void versions(const AuditEvidence& a, std::vector<Finding>& out) {
+  // Every iptables binary that writes this node's rules, with its backend.
+  std::vector<std::pair<Mode, Writer>> all;
+  for (const auto& ac : a.components) {
+    const auto& info = ac.c.iptables.info;
+    if (info && info->mode && info->version && ac.c.in_own_netns)
+      all.push_back({*info->mode, {who(ac.c), *info->version}});
+  }
+  if (const auto& info = a.ev.host_iptables.info; info && info->mode && info->version)
+    all.push_back({*info->mode, {"the host's iptables", *info->version}});
+  if (a.bin.shim_installed)
+    for (const auto& b : a.bin.backends)
+      if (b.info && b.info->version) all.push_back({b.mode, {b.path, *b.info->version}});
+
+  for (const auto& [mode, w] : all)
+    for (const auto& row : known_bad_for(mode, w.v))
+      out.push_back(Finding{"VERSION_KNOWN_BAD",
+                            Severity::error,
+                            fmt::format("{} is iptables {} ({}): {}", w.who, to_string(w.v),
+                                        to_string(mode), row.problem),
+                            {std::string(row.source)},
+                            "use an iptables version outside the known-bad range"});
+
+  const Writer* oldest = nullptr;
+  const Writer* newest = nullptr;
+  for (const auto& [mode, w] : all) {
+    if (mode != Mode::nft) continue;
+    if (!oldest || w.v < oldest->v) oldest = &w;
+    if (!newest || newest->v < w.v) newest = &w;
+  }
+  if (oldest && newest && nft_reader_misreads(oldest->v, newest->v))
+    out.push_back(
+        Finding{"VERSION_SKEW",
+                Severity::error,
+                fmt::format("{} (iptables-nft {}) misreads rules written by {} (iptables-nft {})",
+                            oldest->who, to_string(oldest->v), newest->who, to_string(newest->v)),
+                {std::string(kNftSkewSource)},
+                "bring every iptables-nft on the node to >= 1.8.8 (or all to <= 1.8.7)"});
+
+  for (const auto& ac : a.components)
+    if (ac.how.proxy_mode == "nftables" && ac.how.nft_version && a.host_nft_version &&
+        *a.host_nft_version < *ac.how.nft_version)
+      out.push_back(Finding{
+          "NFT_VERSION_SKEW",
+          Severity::warning,
+          fmt::format("{} runs nft {}, newer than the host's nft {}: `nft list ruleset` on the "
+                      "host may misread its tables",
+                      who(ac.c), to_string(*ac.how.nft_version), to_string(*a.host_nft_version)),
+          {},
+          fmt::format("install nftables >= {} on the host", to_string(*ac.how.nft_version))});
+}
+
+void components(const AuditEvidence& a, std::vector<Finding>& out) {
+  for (const auto& ac : a.components) {
+    if (!ac.c.in_own_netns)
+      out.push_back(
+          Finding{"COMPONENT_NOT_IN_HOST_NETNS",
+                  Severity::info,
+                  fmt::format("{} runs in another network namespace; its rules are not this node's",
+                              who(ac.c)),
+                  {fmt::format("net_ns {}", ac.c.net_ns)},
+                  "none needed; audit inside its namespace to check it"});
+    if (ac.how.wrapper_pending && ac.how.predicted)
+      out.push_back(Finding{
+          "WRAPPER_PENDING",
+          *ac.how.predicted == a.decision.mode ? Severity::info : Severity::warning,
+          fmt::format("{}'s iptables-wrapper has not chosen yet; on this state it will pick {}",
+                      who(ac.c), to_string(*ac.how.predicted)),
+          {ac.c.iptables.resolved ? ac.c.iptables.resolved->path : ""},
+          *ac.how.predicted == a.decision.mode
+              ? std::string("none needed")
+              : fmt::format("create kubelet's hint in {} first (it decides the wrapper), or "
+                            "pin the image's iptables to xtables-{}-multi",
+                            to_string(a.decision.mode), to_string(a.decision.mode))});
+    if (ac.probe.ran && ac.probe.mode && ac.how.mode && *ac.probe.mode != *ac.how.mode)
+      out.push_back(
+          Finding{"PROBE_DISAGREES",
+                  Severity::warning,
+                  fmt::format("{}: its iptables -V says {}, the static reading said {}", who(ac.c),
+                              to_string(*ac.probe.mode), to_string(*ac.how.mode)),
+                  {ac.probe.output},
+                  "trust the probe; report the binary to the iptmode developers"});
+  }
+}
+
+void firewalld(const AuditEvidence& a, std::vector<Finding>& out) {
+  const auto& fw = a.firewalld;
+  if (!fw.config_found) return;
+  const std::string backend = fw.backend.value_or("nftables");
+  const Mode fw_mode = backend == "iptables" ? Mode::legacy : Mode::nft;
+  if (fw_mode != a.decision.mode && (fw.running || a.role != Role::none))
+    out.push_back(Finding{
+        "FIREWALLD_BACKEND_MISMATCH",
+        fw.running ? Severity::error : Severity::warning,
+        fmt::format("firewalld uses FirewallBackend={} ({}), the node's writers {}", backend,
+                    to_string(fw_mode), to_string(a.decision.mode)),
+        {"/etc/firewalld/firewalld.conf"},
+        fmt::format("set FirewallBackend={} in /etc/firewalld/firewalld.conf and restart firewalld",
+                    a.decision.mode == Mode::nft ? "nftables" : "iptables")});
+  if (a.role == Role::none) return;
+  auto has = [&](std::string_view s, const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  std::vector<std::string> missing;
+  const bool controller = a.role == Role::controller || a.role == Role::controller_worker;
+  const bool worker = a.role == Role::worker || a.role == Role::controller_worker;
+  if (controller && !has("k0s-controller", fw.services))
+    missing.push_back("service k0s-controller");
+  if (worker && !has("k0s-worker", fw.services)) missing.push_back("service k0s-worker");
+  if (worker && !fw.masquerade) missing.push_back("masquerade");
+  if (worker && !has(a.cidrs.pod, fw.sources)) missing.push_back("source " + a.cidrs.pod);
+  if (worker && !has(a.cidrs.service, fw.sources)) missing.push_back("source " + a.cidrs.service);
+  if (missing.empty()) return;
+  std::vector<std::string> fixes;
+  for (const auto& m : missing) {
+    if (m.starts_with("service "))
+      fixes.push_back("--add-service=" + m.substr(8));
+    else if (m == "masquerade")
+      fixes.push_back("--add-masquerade");
+    else
+      fixes.push_back("--add-source=" + m.substr(7));
+  }
+  out.push_back(
+      Finding{"FIREWALLD_SERVICE_MISSING",
+              Severity::warning,
+              fmt::format("firewalld zone {} lacks {}", fw.zone, fmt::join(missing, ", ")),
+              {fmt::format("zone {}: services [{}], sources [{}], masquerade {}", fw.zone,
+                           fmt::join(fw.services, " "), fmt::join(fw.sources, " "), fw.masquerade),
+               fmt::format("CIDRs from {}", a.cidrs.source)},
+              fmt::format("firewall-cmd --permanent --zone={} {} && firewall-cmd --reload", fw.zone,
+                          fmt::join(fixes, " "))});
+}
+
+}  // namespace
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::info:
+      return "info";
+  }
+  return "error";
+}
+
+std::optional<Severity> parse_severity(std::string_view s) {
+  if (s == "error") return Severity::error;
+  if (s == "warning") return Severity::warning;
+  if (s == "info") return Severity::info;
+  return std::nullopt;
+}
+
+std::vector<Finding> find_problems(const AuditEvidence& a) {
+  std::vector<Finding> out;
+  mode_split(a, out);
+  backends(a, out);
+  shim(a, out);
+  versions(a, out);
+  components(a, out);
+  firewalld(a, out);
+  std::stable_sort(out.begin(), out.end(), [](const Finding& x, const Finding& y) {
+    return x.severity != y.severity ? x.severity < y.severity : x.code < y.code;
+  });
+  return out;
+}
+
+bool reaches(const std::vector<Finding>& f, Severity fail_on) {
+  return std::any_of(f.begin(), f.end(), [&](const Finding& x) { return x.severity <= fail_on; });
+}
+
+}  // namespace iptmode

@@ -1,0 +1,119 @@
+#include "audit/firewalld.h"
+
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include "detect/file_read.h"
+
+namespace iptmode {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string unquote(std::string_view v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    v = v.substr(1, v.size() - 2);
+  return std::string(v);
+}
+
+// The value of attribute `name` in one tag's text, e.g. name="k0s-worker".
+std::optional<std::string> attribute(std::string_view tag, std::string_view name) {
+  std::size_t at = 0;
+  while ((at = tag.find(name, at)) != std::string_view::npos) {
+    const bool word_start =
+        at == 0 || tag[at - 1] == ' ' || tag[at - 1] == '\t' || tag[at - 1] == '\n';
+    std::size_t p = at + name.size();
+    while (p < tag.size() && tag[p] == ' ') ++p;
+    if (word_start && p < tag.size() && tag[p] == '=') {
+      ++p;
+      while (p < tag.size() && tag[p] == ' ') ++p;
+      if (p < tag.size() && (tag[p] == '"' || tag[p] == '\'')) {
+        const char q = tag[p];
+        auto end = tag.find(q, p + 1);
+        if (end != std::string_view::npos) return std::string(tag.substr(p + 1, end - p - 1));
+      }
+    }
+    at = p;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
+  out.zone = "public";
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = trim(line.substr(0, eq));
+    std::string value = unquote(trim(line.substr(eq + 1)));
+    if (key == "FirewallBackend")
+      out.backend = value;
+    else if (key == "DefaultZone" && !value.empty())
+      out.zone = value;
+  }
+}
+
+// Zone files are small, machine-written XML: a tag scan is enough, and the
+// audit must not need an XML library on every node.
+void parse_zone_xml(std::string_view xml, FirewalldState& out) {
+  std::size_t at = 0;
+  while ((at = xml.find('<', at)) != std::string_view::npos) {
+    auto end = xml.find('>', at);
+    if (end == std::string_view::npos) break;
+    std::string_view tag = xml.substr(at + 1, end - at - 1);
+    at = end + 1;
+    if (tag.starts_with("service ") || tag.starts_with("service\t")) {
+      if (auto n = attribute(tag, "name")) out.services.push_back(*n);
+    } else if (tag.starts_with("source ") || tag.starts_with("source\t")) {
+      if (auto a = attribute(tag, "address")) out.sources.push_back(*a);
+    } else if (tag.starts_with("masquerade")) {
+      out.masquerade = true;
+    } else if (tag.starts_with("rule")) {
+      // Rich rules carry <source> and <service> of their own: skip to </rule>.
+      if (!tag.ends_with("/")) {
+        auto close = xml.find("</rule>", at);
+        if (close == std::string_view::npos) break;
+        at = close + 7;
+      }
+    }
+  }
+}
+
+FirewalldState read_firewalld(const std::string& host_root, bool running) {
+  FirewalldState fw;
+  fw.running = running;
+  fw.zone = "public";
+  const std::string root = host_root == "/" ? "" : host_root;
+  auto conf = read_file_bounded(AT_FDCWD, root + "/etc/firewalld/firewalld.conf", 256 * 1024, true);
+  if (!conf) {
+    fw.note = conf.error().message;
+    return fw;
+  }
+  fw.config_found = true;
+  parse_firewalld_conf(*conf, fw);
+  // The permanent zone: /etc overrides the shipped /usr/lib copy.
+  for (const char* dir : {"/etc/firewalld/zones/", "/usr/lib/firewalld/zones/"}) {
+    auto zone = read_file_bounded(AT_FDCWD, fmt::format("{}{}{}.xml", root, dir, fw.zone),
+                                  1024 * 1024, true);
+    if (!zone) continue;
+    fw.zone_found = true;
+    parse_zone_xml(*zone, fw);
+    break;
+  }
+  if (!fw.zone_found)
+    fw.note = fmt::format("zone {} not found under {}/etc/firewalld/zones", fw.zone, root);
+  return fw;
+}
+
+}  // namespace iptmode

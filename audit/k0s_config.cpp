@@ -1,0 +1,54 @@
+#include "audit/k0s_config.h"
+
+#include <fcntl.h>
+
+#include "detect/file_read.h"
+
+namespace iptmode {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+void parse_k0s_yaml(std::string_view text, ClusterCidrs& out) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (auto hash = line.find(" #"); hash != std::string_view::npos)
+      line = trim(line.substr(0, hash));
+    for (auto [key, dst] : {std::pair{std::string_view("podCIDR:"), &out.pod},
+                            std::pair{std::string_view("serviceCIDR:"), &out.service}}) {
+      if (!line.starts_with(key)) continue;
+      std::string_view v = trim(line.substr(key.size()));
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+        v = v.substr(1, v.size() - 2);
+      if (!v.empty()) *dst = std::string(v);
+    }
+  }
+}
+
+ClusterCidrs cluster_cidrs(const std::string& host_root, const std::string& pod_flag,
+                           const std::string& service_flag) {
+  ClusterCidrs c;
+  const std::string root = host_root == "/" ? "" : host_root;
+  if (auto y = read_file_bounded(AT_FDCWD, root + "/etc/k0s/k0s.yaml", 1024 * 1024, true)) {
+    parse_k0s_yaml(*y, c);
+    c.source = "/etc/k0s/k0s.yaml";
+  }
+  if (c.pod.empty()) c.pod = kDefaultPodCidr;
+  if (c.service.empty()) c.service = kDefaultServiceCidr;
+  if (c.source.empty()) c.source = "k0s defaults";
+  if (!pod_flag.empty()) c.pod = pod_flag;
+  if (!service_flag.empty()) c.service = service_flag;
+  if (!pod_flag.empty() || !service_flag.empty()) c.source = "flags";
+  return c;
+}
+
+}  // namespace iptmode

@@ -1,0 +1,34 @@
+#include "audit/owners.h"
+
+namespace iptmode {
+
+std::string_view chain_owner(std::string_view c) {
+  if (c == "KUBE-IPTABLES-HINT" || c == "KUBE-KUBELET-CANARY" || c == "KUBE-FIREWALL")
+    return "kubelet";
+  // kube-router's names start with KUBE- too: test them before kube-proxy's.
+  if (c.starts_with("KUBE-ROUTER-") || c.starts_with("KUBE-NWPLCY-") ||
+      c.starts_with("KUBE-POD-FW-"))
+    return "kube-router";
+  if (c.starts_with("KUBE-"))
+    return "kube-proxy";  // SERVICES, SVC-*, SEP-*, NODEPORTS, MARK-*, PROXY-CANARY...
+  if (c.starts_with("cali-")) return "calico";
+  if (c.starts_with("DOCKER")) return "docker";
+  // firewalld's iptables backend: IN_public, FWDI_public, PRE_public_allow, ...
+  for (std::string_view p : {"INPUT_", "FORWARD_", "OUTPUT_", "PREROUTING_", "POSTROUTING_", "IN_",
+                             "FWDI_", "FWDO_", "FWD_", "PRE_", "POST_"})
+    if (c.starts_with(p)) return "firewalld";
+  return "other";
+}
+
+std::string_view native_table_owner(std::string_view family, std::string_view table) {
+  if (table == "firewalld") return "firewalld";
+  if ((family == "ip" || family == "ip6") && table == "kube-proxy") return "kube-proxy";
+  if (table.starts_with("calico")) return "calico";
+  return "other";
+}
+
+bool is_kubernetes_owner(std::string_view o) {
+  return o == "kubelet" || o == "kube-proxy" || o == "kube-router" || o == "calico";
+}
+
+}  // namespace iptmode

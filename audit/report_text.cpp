@@ -1,0 +1,95 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "audit/report.h"
+
+namespace iptmode {
+namespace {
+
+std::string paint(const ReportStyle& s, std::string_view code, std::string_view text) {
+  if (!s.color) return std::string(text);
+  return fmt::format("\033[{}m{}\033[0m", code, text);
+}
+
+std::string_view color_of(Severity sev) {
+  switch (sev) {
+    case Severity::error:
+      return "1;31";
+    case Severity::warning:
+      return "1;33";
+    case Severity::info:
+      return "36";
+  }
+  return "0";
+}
+
+std::string backend_summary(std::string_view label, const BackendState& b) {
+  if (!b.available) return fmt::format("  {:<10} unavailable: {}\n", label, b.note);
+  std::size_t chains = 0;
+  for (const auto& t : b.tables) chains += t.chains.size();
+  return fmt::format("  {:<10} {} tables, {} chains, {} iptables rules\n", label, b.tables.size(),
+                     chains, iptables_rule_count(b));
+}
+
+}  // namespace
+
+std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
+                       const ReportStyle& style) {
+  std::string out;
+  out += fmt::format("mode: {} (decided by {})\n\n", paint(style, "1", to_string(a.decision.mode)),
+                     to_string(a.decision.rule));
+
+  out += "components\n";
+  if (a.components.empty())
+    out += "  none found (kubelet, kube-proxy, kube-router, calico-node)\n";
+  else
+    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", "NAME", "PIDS", "BACKEND",
+                       "VERSION", "BINARY", "HOW KNOWN");
+  for (const auto& ac : a.components) {
+    const auto& b = ac.c.iptables;
+    std::string backend = ac.how.mode ? std::string(to_string(*ac.how.mode))
+                                      : (ac.how.wrapper_pending ? "pending" : "-");
+    std::string version = b.info && b.info->version ? to_string(*b.info->version) : "-";
+    std::string binary = b.resolved ? b.resolved->path : "-";
+    std::string how = ac.how.source;
+    if (!ac.c.in_own_netns) how += " [other netns]";
+    if (ac.probe.ran || !ac.probe.output.empty())
+      how += fmt::format(" [probe: {}]", ac.probe.output);
+    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", ac.c.name,
+                       fmt::join(ac.c.pids, ","), backend, version, binary, how);
+  }
+
+  out += "\nkernel\n";
+  out += backend_summary("nf_tables", a.ev.kernel.nft);
+  out += backend_summary("x_tables", a.ev.kernel.legacy);
+  if (const auto& h = a.ev.host_iptables; h.info)
+    out +=
+        fmt::format("  host iptables: {} {} ({})\n", h.resolved ? h.resolved->path : "-",
+                    h.info->version ? to_string(*h.info->version) : "?", to_string(h.info->kind));
+  if (a.bin.exists)
+    out += fmt::format(
+        "  {}: shim {}{}\n", a.bin.dir, a.bin.shim_installed ? "installed" : "not installed",
+        a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "");
+
+  out += "\nfindings\n";
+  if (f.empty()) out += "  none: every writer agrees\n";
+  for (const auto& x : f) {
+    out +=
+        fmt::format("  {} {}: {}\n",
+                    paint(style, color_of(x.severity), fmt::format("{:<7}", to_string(x.severity))),
+                    x.code, x.message);
+    for (const auto& e : x.evidence)
+      if (!e.empty()) out += fmt::format("          - {}\n", e);
+    out += fmt::format("          fix: {}\n", x.remedy);
+  }
+  return out;
+}
+
+std::string npd_line(const AuditEvidence& a, const std::vector<Finding>& f, Severity fail_on) {
+  for (const auto& x : f)
+    if (x.severity <= fail_on) return fmt::format("{}: {}", x.code, x.message);
+  return fmt::format("iptables backend consistent: {} ({})", to_string(a.decision.mode),
+                     to_string(a.decision.rule));
+}
+
+}  // namespace iptmode

@@ -1,0 +1,112 @@
+#include "cli/cmd_audit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "audit/findings.h"
+#include "audit/gather.h"
+#include "audit/report.h"
+#include "cli/exit_codes.h"
+#include "detect/config.h"
+#include "shim/atomic_write.h"
+
+namespace iptmode::cli {
+namespace {
+
+// node_exporter reads the textfile at any moment: it must always be whole.
+Result<void> write_metrics(const std::string& path, const std::string& text) {
+  const auto slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd) return fail(fmt::format("{}: {}", dir, std::strerror(errno)));
+  if (int err = shim::write_atomic(dirfd.get(), name.c_str(), text.data(), text.size(), 0644))
+    return fail(fmt::format("{}: {}", path, std::strerror(err)));
+  return {};
+}
+
+// NPD's custom plugin contract: 0 OK, 1 NonOK, 2 Unknown, one line of output.
+int could_not_run(const AuditCliOptions& opts, const std::string& message, double seconds) {
+  if (!opts.prometheus.empty())
+    (void)write_metrics(opts.prometheus, audit_metrics(nullptr, {}, false, seconds));
+  if (opts.npd) fmt::print("audit could not run: {}\n", message);
+  fmt::print(stderr, "iptmode: {}\n", message);
+  return kExitError;
+}
+
+std::optional<Role> parse_role(std::string_view r) {
+  if (r.empty()) return Role::none;
+  if (r == "controller") return Role::controller;
+  if (r == "worker") return Role::worker;
+  if (r == "controller+worker") return Role::controller_worker;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_audit(const AuditCliOptions& opts) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+
+  if (::geteuid() != 0)
+    return could_not_run(
+        opts,
+        "audit reads the kernel's packet filter tables and /proc and needs root: run it with sudo",
+        elapsed());
+  const auto fail_on = parse_severity(opts.fail_on);
+  const auto role = parse_role(opts.role);
+  if (!fail_on || !role)
+    return could_not_run(opts, "bad --fail-on or --role (see iptmode audit --help)", elapsed());
+
+  const bool explicit_config = !opts.config.empty();
+  const std::string config_path = explicit_config ? opts.config
+                                                  : (opts.host_root == "/" ? "" : opts.host_root) +
+                                                        std::string(kDefaultConfigPath);
+  auto config = load_config(config_path, explicit_config);
+  if (!config) return could_not_run(opts, config.error().message, elapsed());
+
+  AuditOptions a;
+  a.host_root = opts.host_root;
+  a.bin_dir = opts.bin_dir;
+  if (auto m = parse_mode(opts.mode))
+    a.override_mode = Override{*m, "--mode"};
+  else if (opts.mode.empty() && config->mode)
+    a.override_mode = Override{*config->mode, config_path};
+  a.extra_components = config->components;
+  a.role = *role;
+  a.pod_cidr = opts.pod_cidr;
+  a.service_cidr = opts.service_cidr;
+  a.exec_probe = opts.exec_probe;
+
+  auto ev = gather_audit(a);
+  if (!ev) return could_not_run(opts, ev.error().message, elapsed());
+  const auto findings = find_problems(*ev);
+  const bool bad = reaches(findings, *fail_on);
+
+  if (!opts.prometheus.empty())
+    if (auto w = write_metrics(opts.prometheus, audit_metrics(&*ev, findings, true, elapsed())); !w)
+      return could_not_run(opts, w.error().message, elapsed());
+
+  if (opts.npd) {
+    fmt::print("{}\n", npd_line(*ev, findings, *fail_on));
+  } else if (opts.json) {
+    fmt::print("{}\n", audit_json(*ev, findings).dump(2));
+  } else {
+    // Colour only for a person at a terminal, and never against NO_COLOR.
+    const char* no_color = std::getenv("NO_COLOR");
+    ReportStyle style{::isatty(STDOUT_FILENO) == 1 && !(no_color && *no_color)};
+    fmt::print("{}", audit_text(*ev, findings, style));
+  }
+  return bad ? kExitFindings : kExitOk;
+}
+
+}  // namespace iptmode::cli

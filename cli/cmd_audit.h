@@ -1,0 +1,27 @@
+// `iptmode audit`: the host report.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace iptmode::cli {
+
+struct AuditCliOptions {
+  bool json = false;
+  bool npd = false;
+  std::string prometheus;  // textfile path; empty: none
+  std::string fail_on = "warning";
+  std::string mode;  // auto | nft | legacy; empty: the config decides
+  std::string config;
+  std::string host_root = "/";
+  std::string bin_dir = "/var/lib/k0s/bin";
+  std::string role;  // controller | worker | controller+worker; empty: none
+  std::string pod_cidr;
+  std::string service_cidr;
+  bool exec_probe = false;
+};
+
+// 0: no finding reaches --fail-on; 1: one does; 2: the audit could not run.
+int run_audit(const AuditCliOptions& opts);
+
+}  // namespace iptmode::cli
