@@ -94,10 +94,9 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
     std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
                   opts.backend_dir.c_str());
   }
-  if (auto config = load_config(std::string(kDefaultConfigPath), false))
-    settings->version_check = config->version_check;
-  else
-    return std::unexpected(config.error());
+  auto config = load_config(std::string(kDefaultConfigPath), false);
+  if (!config) return std::unexpected(config.error());
+  if (config->version_check_set) settings->version_check = config->version_check;
   return write_settings(dirfd, dir, *settings);
 }
 

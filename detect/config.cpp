@@ -70,6 +70,7 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
             fmt::format("{}: mode must be auto, nft or legacy, not \"{}\"", where(), value));
       }
     } else if (key == "version-check") {
+      cfg.version_check_set = true;
       if (value == "warn")
         cfg.version_check = VersionCheck::warn;
       else if (value == "enforce")

@@ -21,6 +21,7 @@ enum class VersionCheck { warn, enforce, off };
 struct Config {
   std::optional<Mode> mode;  // nullopt: auto
   VersionCheck version_check = VersionCheck::warn;
+  bool version_check_set = false;  // the file says it (an install must not reset the shim's own)
   std::vector<std::string> components;
   std::string backend_dir;  // empty: the directory the shim lives in
 };

@@ -12,9 +12,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A ".." component, not "..b": the path must say where it goes.
+bool has_dotdot(std::string_view v) {
+  while (!v.empty()) {
+    auto slash = v.find('/');
+    if (v.substr(0, slash) == "..") return true;
+    if (slash == std::string_view::npos) break;
+    v.remove_prefix(slash + 1);
+  }
+  return false;
+}
+
 // An absolute path without "..": the shim execs what it names.
 bool copy_path(std::string_view v, char* dst, std::size_t cap) {
-  if (v.empty() || v.front() != '/' || v.size() >= cap || v.find("/..") != std::string_view::npos ||
+  if (v.empty() || v.front() != '/' || v.size() >= cap || has_dotdot(v) ||
       v.find('\0') != std::string_view::npos)
     return false;
   std::memcpy(dst, v.data(), v.size());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "shim/atomic_write.h"
@@ -15,6 +16,8 @@
 
 namespace iptmode::shim {
 namespace {
+
+constexpr unsigned kDetectorSeconds = 30;
 
 class Lock {
  public:
@@ -48,10 +51,22 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
 
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) refuse("pipe: %s", std::strerror(errno));
+  // A caller that ignores SIGCHLD would have the kernel reap the detector,
+  // and its exit status would be lost: take the default for the wait, and
+  // give the caller's back before the backend inherits it.
+  struct sigaction dfl {
+  }, saved{};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &dfl, &saved);
   pid_t pid = ::fork();
   if (pid < 0) refuse("fork: %s", std::strerror(errno));
   if (pid == 0) {
     ::dup2(pipefd[1], STDOUT_FILENO);
+    // The caller's stdin is the backend's (iptables-restore's rules), not ours to hand on.
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    // Every iptables call waits on the lock it holds: a hung detector must end.
+    ::alarm(kDetectorSeconds);
     // The detector needs nothing from the caller's environment.
     char arg0[] = "iptmode", arg1[] = "detect", arg2[] = "--print-state";
     char* argv[] = {arg0, arg1, arg2, nullptr};
@@ -76,9 +91,11 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
   }
   ::close(pipefd[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || overflow) return -1;
+  ::sigaction(SIGCHLD, &saved, nullptr);
+  if (waited != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || overflow) return -1;
   return static_cast<long>(got);
 }
 

@@ -40,7 +40,7 @@ BackendState unavailable() {
 BinaryEvidence host(BinaryKind kind, std::optional<Mode> mode) {
   BinaryEvidence b;
   b.resolved = Resolved{"/usr/sbin/xtables-multi", {}};
-  b.info = BinaryInfo{kind, mode, Version{1, 8, 9}};
+  b.info = BinaryInfo{kind, mode, Version{1, 8, 9}, false};
   return b;
 }
 const BinaryEvidence kHostNft = host(BinaryKind::xtables_nft_multi, Mode::nft);

@@ -1,0 +1,349 @@
+// What the shim's root tests share: a k0s-style bin dir of the test's own,
+// fake backends of any version, a counting detector, and reading a child's
+// output up to a deadline. Header-only (the build lists no other support
+// sources for the root tests).
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "shim/names.h"
+#include "shim/state.h"
+#include "tests/support/run.h"
+
+namespace iptmode::test {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- files
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline bool exists_nofollow(const fs::path& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+// Writes `bytes` to `p` as root with `mode`, replacing any file by rename (a
+// new inode), the way k0s and package managers replace files.
+inline void put_file(const fs::path& p, std::string_view bytes, mode_t mode = 0644) {
+  const fs::path tmp = p.string() + ".test-tmp";
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error("create " + tmp.string() + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      ::close(fd);
+      throw std::runtime_error("write " + tmp.string() + ": " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  ::fchmod(fd, mode);  // whatever the umask made of it
+  ::close(fd);
+  if (::rename(tmp.c_str(), p.c_str()) != 0)
+    throw std::runtime_error("rename " + tmp.string() + ": " + std::strerror(errno));
+}
+
+inline struct stat lstat_of(const fs::path& p) {
+  struct stat st {};
+  REQUIRE_MESSAGE(::lstat(p.c_str(), &st) == 0,
+                  "lstat " << p.string() << ": " << std::strerror(errno));
+  return st;
+}
+
+inline struct stat stat_of(const fs::path& p) {
+  struct stat st {};
+  REQUIRE_MESSAGE(::stat(p.c_str(), &st) == 0,
+                  "stat " << p.string() << ": " << std::strerror(errno));
+  return st;
+}
+
+// The target of symlink `p`, or "" when it is not one.
+inline std::string link_of(const fs::path& p) {
+  char buf[4096];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
+  return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// mkdtemp under /tmp, mode 0755 and root's (the shim trusts nothing else);
+// removed with everything in it on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const char* prefix = "iptmode-shim-test") {
+    std::string templ = std::string("/tmp/") + prefix + ".XXXXXX";
+    if (::mkdtemp(templ.data()) == nullptr)
+      throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+    path_ = templ;
+    ::chmod(path_.c_str(), 0755);
+    if (::chown(path_.c_str(), 0, 0) != 0 && ::geteuid() == 0)
+      throw std::runtime_error(std::string("chown: ") + std::strerror(errno));
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    if (ec) std::fprintf(stderr, "warning: remove %s: %s\n", path_.c_str(), ec.message().c_str());
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+  fs::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// ---------------------------------------------------------------- fake backends
+
+inline constexpr std::string_view kFakeMarker = "@@IPTMODE_FAKE_VERSION@@";
+inline constexpr std::size_t kFakeVersionAt = 32;  // as in fake_backend.c
+inline constexpr std::size_t kFakeVersionMax = 64;
+
+// FAKE_BACKEND_BIN's bytes carrying `version`, e.g. "1.8.10 (nf_tables)";
+// "" leaves it unset (a build that names no version).
+inline std::string fake_backend_bytes(std::string_view version) {
+  std::string bytes = slurp(FAKE_BACKEND_BIN);
+  const auto at = bytes.find(kFakeMarker);
+  REQUIRE_MESSAGE(at != std::string::npos, "no version marker in " << FAKE_BACKEND_BIN);
+  REQUIRE_MESSAGE(bytes.find(kFakeMarker, at + 1) == std::string::npos,
+                  "the version marker occurs twice in " << FAKE_BACKEND_BIN);
+  REQUIRE(version.size() < kFakeVersionMax);
+  REQUIRE(at + kFakeVersionAt + kFakeVersionMax <= bytes.size());
+  std::string field(kFakeVersionMax, '\0');
+  field.replace(0, version.size(), version);
+  bytes.replace(at + kFakeVersionAt, kFakeVersionMax, field);
+  return bytes;
+}
+
+// A fake backend of `version` at `p` (replaced by rename: a new inode).
+inline void put_fake_backend(const fs::path& p, std::string_view version) {
+  put_file(p, fake_backend_bytes(version), 0755);
+}
+
+// What a fake backend prints first when it ran as `argv0`.
+inline std::string fake_ran(std::string_view argv0, std::string_view version) {
+  return "fake-backend argv0=" + std::string(argv0) + " version=" + std::string(version);
+}
+
+// ---------------------------------------------------------------- the bin dir
+
+inline std::vector<std::string> six_names() {
+  return {std::begin(shim::kNames), std::end(shim::kNames)};
+}
+
+inline std::vector<std::string> install_argv(const fs::path& dir) {
+  return {IPTMODE_BIN, "shim", "install", "--bin-dir", dir.string(), "--shim", SHIM_BIN};
+}
+
+// A bin dir as k0s stages it: copies of the host's xtables-nft-multi and
+// xtables-legacy-multi, the six names linked to xtables-nft-multi; then, unless
+// told otherwise, `iptmode shim install` over it.
+class BinDir {
+ public:
+  explicit BinDir(bool install = true) {
+    for (const char* b : {"xtables-nft-multi", "xtables-legacy-multi"}) {
+      fs::copy_file(fs::path("/usr/sbin") / b, dir_ / b);
+      fs::permissions(dir_ / b, fs::perms(0755));
+    }
+    for (const auto& n : six_names()) fs::create_symlink("xtables-nft-multi", dir_ / n);
+    if (install) {
+      RunResult r = run_ok(install_argv(dir_.path()));
+      REQUIRE_MESSAGE(r.out.find("installed") != std::string::npos, r.out);
+    }
+  }
+
+  const fs::path& path() const { return dir_.path(); }
+  fs::path operator/(std::string_view name) const { return dir_ / name; }
+  std::string str(std::string_view name) const { return (dir_ / name).string(); }
+
+  fs::path state_path() const { return dir_ / shim::kStateFile; }
+  fs::path settings_path() const { return dir_ / shim::kSettingsFile; }
+
+  // The state on disk parsed, or nullopt when it is missing or not valid.
+  std::optional<shim::State> state() const {
+    if (!exists_nofollow(state_path())) return std::nullopt;
+    const std::string text = slurp(state_path());
+    shim::State s;
+    if (shim::parse_state(text, s) != shim::StateError::none) return std::nullopt;
+    return s;
+  }
+  std::string state_text() const { return slurp(state_path()); }
+
+  void write_state(const shim::State& s) const { put_file(state_path(), format(s), 0644); }
+
+  static std::string format(const shim::State& s) {
+    char buf[shim::kStateMax];
+    const std::size_t n = shim::format_state(s, buf, sizeof buf);
+    REQUIRE(n > 0);
+    return std::string(buf, n);
+  }
+
+  // Replaces the settings whole.
+  void write_settings(const std::string& detector, const std::string& backend_dir = "",
+                      std::string_view version_check = "warn") const {
+    std::string text = "detector = " + detector + "\n";
+    if (!backend_dir.empty()) text += "backend-dir = " + backend_dir + "\n";
+    text += "version-check = " + std::string(version_check) + "\n";
+    put_file(settings_path(), text, 0644);
+  }
+
+ private:
+  TempDir dir_{"iptmode-bindir"};
+};
+
+inline shim::State make_state(Mode mode, std::optional<Version> nft_writer = std::nullopt) {
+  shim::State s;
+  s.mode = mode;
+  std::strcpy(s.rule, "override");
+  if (nft_writer) {
+    s.has_nft_writer = true;
+    s.nft_writer = *nft_writer;
+  }
+  return s;
+}
+
+// A detector that counts its runs: a root-owned 0755 script that appends a
+// line to `count_file()` and then execs the real iptmode with its arguments.
+class CountingDetector {
+ public:
+  CountingDetector() {
+    put_file(dir_ / "detector",
+             "#!/bin/sh\necho run >> '" + count_file().string() + "'\nexec '" +
+                 std::string(IPTMODE_BIN) + "' \"$@\"\n",
+             0755);
+  }
+  fs::path path() const { return dir_ / "detector"; }
+  fs::path count_file() const { return dir_ / "runs"; }
+  int runs() const {
+    if (!exists_nofollow(count_file())) return 0;
+    return static_cast<int>(lines(slurp(count_file())).size());
+  }
+
+ private:
+  TempDir dir_{"iptmode-detector"};
+};
+
+// ---------------------------------------------------------------- children
+
+using Clock = std::chrono::steady_clock;
+
+// Reads `fd` into `buf` until `done(buf)` holds, the stream ends or the
+// deadline passes; returns whether `done` held. Blocking reads under poll, no
+// sleeps.
+inline bool read_until(int fd, std::string& buf,
+                       const std::function<bool(const std::string&)>& done,
+                       Clock::time_point deadline) {
+  char chunk[4096];
+  while (!done(buf)) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return done(buf);
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Collects a spawned child's stdout and stderr until both end (or the
+// deadline: then it is killed), and its exit code.
+inline RunResult collect(Spawned& child, Clock::time_point deadline) {
+  child.in.reset();
+  RunResult r;
+  char chunk[65536];
+  while (child.out || child.err) {
+    pollfd fds[2];
+    nfds_t n = 0;
+    int i_out = -1, i_err = -1;
+    if (child.out) fds[i_out = static_cast<int>(n++)] = {child.out.get(), POLLIN, 0};
+    if (child.err) fds[i_err = static_cast<int>(n++)] = {child.err.get(), POLLIN, 0};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    int ready = ::poll(fds, n, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    auto drain = [&](int idx, UniqueFd& fd, std::string& sink) {
+      if (idx < 0 || !fds[idx].revents) return;
+      ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
+      if (got > 0)
+        sink.append(chunk, static_cast<std::size_t>(got));
+      else if (got == 0 || errno != EINTR)
+        fd.reset();
+    };
+    drain(i_out, child.out, r.out);
+    drain(i_err, child.err, r.err);
+  }
+  if (r.timed_out) ::kill(child.pid, SIGKILL);
+  child.out.reset();
+  child.err.reset();
+  r.exit_code = wait_exit(child.pid);
+  if (r.timed_out) r.exit_code = -1;
+  return r;
+}
+
+// A spawned child that is killed (SIGTERM) and reaped when the test leaves,
+// however it leaves.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) : child_(spawn(argv)) {}
+  ~Child() { stop(); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  Spawned& get() { return child_; }
+  // SIGTERM, then the exit code (128+15 when it did not handle the signal).
+  int stop() {
+    if (child_.pid < 0) return exit_;
+    ::kill(child_.pid, SIGTERM);
+    child_.in.reset();
+    exit_ = wait_exit(child_.pid);
+    child_.pid = -1;
+    return exit_;
+  }
+
+ private:
+  Spawned child_;
+  int exit_ = -1;
+};
+
+inline bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+}  // namespace iptmode::test

@@ -1,0 +1,143 @@
+// The pod and service CIDRs for the firewalld check: k0s.yaml's keys, and
+// the precedence flags > <root>/etc/k0s/k0s.yaml > k0s's defaults.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "audit/k0s_config.h"
+
+namespace iptmode {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempRoot {
+ public:
+  TempRoot() {
+    std::string tmpl = (fs::temp_directory_path() / "iptmode-k0s-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  TempRoot(const TempRoot&) = delete;
+  TempRoot& operator=(const TempRoot&) = delete;
+  std::string str() const { return dir_.string(); }
+  void write_k0s_yaml(const std::string& text) const {
+    fs::create_directories(dir_ / "etc/k0s");
+    std::ofstream(dir_ / "etc/k0s/k0s.yaml", std::ios::binary) << text;
+  }
+
+ private:
+  fs::path dir_;
+};
+
+ClusterCidrs parse(std::string_view text) {
+  ClusterCidrs c;
+  parse_k0s_yaml(text, c);
+  return c;
+}
+
+constexpr std::string_view kK0sYaml = R"(apiVersion: k0s.k0sproject.io/v1beta1
+kind: ClusterConfig
+metadata:
+  name: k0s
+spec:
+  api:
+    address: 192.168.68.104
+    port: 6443
+  network:
+    provider: kuberouter
+    podCIDR: 10.100.0.0/16   # pods
+    serviceCIDR: "10.200.0.0/16"
+    dualStack:
+      enabled: false
+      IPv6podCIDR: fd00::/108
+      IPv6serviceCIDR: fd01::/108
+    kubeProxy:
+      mode: iptables
+)";
+
+}  // namespace
+
+TEST_CASE("audit k0s config: podCIDR and serviceCIDR from k0s.yaml") {
+  ClusterCidrs c = parse(kK0sYaml);
+  CHECK(c.pod == "10.100.0.0/16");
+  CHECK(c.service == "10.200.0.0/16");
+}
+
+TEST_CASE("audit k0s config: quotes, CRLF, and keys that only end like ours") {
+  ClusterCidrs c = parse(
+      "spec:\r\n  network:\r\n    podCIDR: '10.1.0.0/16'\r\n"
+      "    IPv6serviceCIDR: fd01::/108\r\n");
+  CHECK(c.pod == "10.1.0.0/16");
+  CHECK(c.service.empty());
+}
+
+TEST_CASE("audit k0s config: empty values and comments leave the field alone") {
+  ClusterCidrs c;
+  c.pod = "keep";
+  parse_k0s_yaml("podCIDR:\n# serviceCIDR: 1.2.3.0/24\nserviceCIDR: \"\"\n", c);
+  CHECK(c.pod == "keep");
+  CHECK(c.service.empty());
+  CHECK(parse("").pod.empty());
+}
+
+TEST_CASE("audit k0s config: no k0s.yaml and no flags: k0s's defaults") {
+  TempRoot root;
+  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  CHECK(c.pod == kDefaultPodCidr);
+  CHECK(c.service == kDefaultServiceCidr);
+  CHECK(c.pod == "10.244.0.0/16");
+  CHECK(c.service == "10.96.0.0/12");
+  CHECK(c.source == "k0s defaults");
+}
+
+TEST_CASE("audit k0s config: k0s.yaml under the host root beats the defaults") {
+  TempRoot root;
+  root.write_k0s_yaml(std::string(kK0sYaml));
+  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  CHECK(c.pod == "10.100.0.0/16");
+  CHECK(c.service == "10.200.0.0/16");
+  CHECK(c.source == "/etc/k0s/k0s.yaml");
+}
+
+TEST_CASE("audit k0s config: a k0s.yaml with only one key: the other is the default") {
+  TempRoot root;
+  root.write_k0s_yaml("spec:\n  network:\n    serviceCIDR: 10.200.0.0/16\n");
+  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  CHECK(c.pod == "10.244.0.0/16");
+  CHECK(c.service == "10.200.0.0/16");
+  CHECK(c.source == "/etc/k0s/k0s.yaml");
+}
+
+TEST_CASE("audit k0s config: flags beat k0s.yaml") {
+  TempRoot root;
+  root.write_k0s_yaml(std::string(kK0sYaml));
+  ClusterCidrs both = cluster_cidrs(root.str(), "10.7.0.0/16", "10.8.0.0/16");
+  CHECK(both.pod == "10.7.0.0/16");
+  CHECK(both.service == "10.8.0.0/16");
+  CHECK(both.source == "flags");
+
+  // One flag: that one from the flag, the other still from k0s.yaml.
+  ClusterCidrs pod_only = cluster_cidrs(root.str(), "10.7.0.0/16", "");
+  CHECK(pod_only.pod == "10.7.0.0/16");
+  CHECK(pod_only.service == "10.200.0.0/16");
+}
+
+TEST_CASE("audit k0s config: a host root of / reads /etc/k0s/k0s.yaml itself") {
+  // Whatever this machine has there, the flags decide when both are given.
+  ClusterCidrs c = cluster_cidrs("/", "10.9.0.0/16", "10.10.0.0/16");
+  CHECK(c.pod == "10.9.0.0/16");
+  CHECK(c.service == "10.10.0.0/16");
+  CHECK(c.source == "flags");
+}
+
+}  // namespace iptmode

@@ -1,0 +1,81 @@
+// Who wrote a chain or a native nftables table, by the names each writer uses.
+#include <doctest/doctest.h>
+
+#include <string_view>
+
+#include "audit/owners.h"
+
+namespace iptmode {
+
+TEST_CASE("audit owners: kube-router's KUBE- chains are kube-router's, not kube-proxy's") {
+  for (std::string_view c : {"KUBE-ROUTER-INPUT", "KUBE-ROUTER-FORWARD", "KUBE-ROUTER-OUTPUT",
+                             "KUBE-NWPLCY-7ZQ2KXJ4", "KUBE-NWPLCY-DEFAULT", "KUBE-POD-FW-ABCDEF"}) {
+    CAPTURE(c);
+    CHECK(chain_owner(c) == "kube-router");
+  }
+}
+
+TEST_CASE("audit owners: kube-proxy's chains") {
+  for (std::string_view c :
+       {"KUBE-SVC-ERIFXISQEP7F7OF4", "KUBE-SEP-AWXKJFKBRSHYCFIX", "KUBE-MARK-MASQ", "KUBE-SERVICES",
+        "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-PROXY-CANARY", "KUBE-EXT-XYZ",
+        "KUBE-FORWARD"}) {
+    CAPTURE(c);
+    CHECK(chain_owner(c) == "kube-proxy");
+  }
+}
+
+TEST_CASE("audit owners: kubelet's hint, canary and firewall chains") {
+  CHECK(chain_owner("KUBE-IPTABLES-HINT") == "kubelet");
+  CHECK(chain_owner("KUBE-KUBELET-CANARY") == "kubelet");
+  CHECK(chain_owner("KUBE-FIREWALL") == "kubelet");
+}
+
+TEST_CASE("audit owners: calico, docker, firewalld and the rest") {
+  CHECK(chain_owner("cali-FORWARD") == "calico");
+  CHECK(chain_owner("cali-x") == "calico");
+  CHECK(chain_owner("DOCKER-USER") == "docker");
+  CHECK(chain_owner("DOCKER") == "docker");
+  CHECK(chain_owner("DOCKER-ISOLATION-STAGE-1") == "docker");
+  for (std::string_view c :
+       {"IN_public", "IN_public_allow", "FWDI_public", "FWDO_public", "FWD_public",
+        "PRE_public_allow", "POST_public", "INPUT_direct", "FORWARD_direct", "OUTPUT_direct",
+        "PREROUTING_ZONES", "POSTROUTING_ZONES"}) {
+    CAPTURE(c);
+    CHECK(chain_owner(c) == "firewalld");
+  }
+  // The built-in chains and anything unrecognised.
+  for (std::string_view c : {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING", "my-chain",
+                             "CALI-upper", "kube-lower", ""}) {
+    CAPTURE(c);
+    CHECK(chain_owner(c) == "other");
+  }
+}
+
+TEST_CASE("audit owners: native nftables tables") {
+  CHECK(native_table_owner("inet", "firewalld") == "firewalld");
+  CHECK(native_table_owner("ip", "kube-proxy") == "kube-proxy");
+  CHECK(native_table_owner("ip6", "kube-proxy") == "kube-proxy");
+  CHECK(native_table_owner("inet", "kube-proxy") == "other");
+  CHECK(native_table_owner("ip", "calico-filter") == "calico");
+  CHECK(native_table_owner("inet", "calico") == "calico");
+  CHECK(native_table_owner("ip", "filter") == "other");
+  CHECK(native_table_owner("inet", "my-table") == "other");
+}
+
+TEST_CASE("audit owners: the Kubernetes writers that must agree") {
+  for (std::string_view o : {"kubelet", "kube-proxy", "kube-router", "calico"}) {
+    CAPTURE(o);
+    CHECK(is_kubernetes_owner(o));
+  }
+  for (std::string_view o : {"docker", "firewalld", "other", ""}) {
+    CAPTURE(o);
+    CHECK_FALSE(is_kubernetes_owner(o));
+  }
+  // Every owner chain_owner names is either a Kubernetes writer or not, consistently.
+  CHECK(is_kubernetes_owner(chain_owner("KUBE-NWPLCY-x")));
+  CHECK(is_kubernetes_owner(chain_owner("cali-x")));
+  CHECK_FALSE(is_kubernetes_owner(chain_owner("IN_public")));
+}
+
+}  // namespace iptmode
