@@ -134,6 +134,7 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
       } else {
         m.mode = felix_auto(k);
         m.predicted = m.mode;
+        m.wrapper_pending = false;  // Felix picks for itself, whatever the image's wrapper would
         m.source = fmt::format("FELIX_IPTABLESBACKEND={}: Felix picks {} on this kernel state", *v,
                                to_string(*m.mode));
       }
@@ -142,6 +143,7 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
     } else {
       m.mode = felix_auto(k);
       m.predicted = m.mode;
+      m.wrapper_pending = false;
       m.source =
           fmt::format("FELIX_IPTABLESBACKEND unset (auto): Felix picks {} on this kernel state",
                       to_string(*m.mode));

@@ -27,7 +27,10 @@ std::set<std::string> k8s_chains(const BackendState& b) {
   for (const auto& t : b.tables)
     if (is_iptables_table(t))
       for (const auto& c : t.chains)
-        if (is_kubernetes_owner(chain_owner(c.name)))
+        // Hints alone are HINT_IN_BOTH_BACKENDS, a warning: stale, not traffic-bearing.
+        if (is_kubernetes_owner(chain_owner(c.name)) &&
+            std::none_of(std::begin(kHintChains), std::end(kHintChains),
+                         [&](const char* h) { return c.name == h; }))
           out.insert(fmt::format("{} {} {}", t.family, t.name, c.name));
   return out;
 }
@@ -204,8 +207,8 @@ void versions(const AuditEvidence& a, std::vector<Finding>& out) {
                 "bring every iptables-nft on the node to >= 1.8.8 (or all to <= 1.8.7)"});
 
   for (const auto& ac : a.components)
-    if (ac.how.proxy_mode == "nftables" && ac.how.nft_version && a.host_nft_version &&
-        *a.host_nft_version < *ac.how.nft_version)
+    if (ac.c.in_own_netns && ac.how.proxy_mode == "nftables" && ac.how.nft_version &&
+        a.host_nft_version && *a.host_nft_version < *ac.how.nft_version)
       out.push_back(Finding{
           "NFT_VERSION_SKEW",
           Severity::warning,
@@ -226,7 +229,9 @@ void components(const AuditEvidence& a, std::vector<Finding>& out) {
                               who(ac.c)),
                   {fmt::format("net_ns {}", ac.c.net_ns)},
                   "none needed; audit inside its namespace to check it"});
-    if (ac.how.wrapper_pending && ac.how.predicted)
+    // The prediction reads this namespace's kernel state: it says nothing
+    // about a component in another one.
+    if (ac.c.in_own_netns && ac.how.wrapper_pending && ac.how.predicted)
       out.push_back(Finding{
           "WRAPPER_PENDING",
           *ac.how.predicted == a.decision.mode ? Severity::info : Severity::warning,

@@ -44,6 +44,16 @@ std::optional<std::string> attribute(std::string_view tag, std::string_view name
   return std::nullopt;
 }
 
+// `tag` (the text between < and >) opens element `name`: the name ends at
+// white space, '/' or the tag's end, so <service\n name=..> counts and
+// <services> does not.
+bool is_element(std::string_view tag, std::string_view name) {
+  if (!tag.starts_with(name)) return false;
+  if (tag.size() == name.size()) return true;
+  const char c = tag[name.size()];
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/';
+}
+
 }  // namespace
 
 void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
@@ -73,13 +83,13 @@ void parse_zone_xml(std::string_view xml, FirewalldState& out) {
     if (end == std::string_view::npos) break;
     std::string_view tag = xml.substr(at + 1, end - at - 1);
     at = end + 1;
-    if (tag.starts_with("service ") || tag.starts_with("service\t")) {
+    if (is_element(tag, "service")) {
       if (auto n = attribute(tag, "name")) out.services.push_back(*n);
-    } else if (tag.starts_with("source ") || tag.starts_with("source\t")) {
+    } else if (is_element(tag, "source")) {
       if (auto a = attribute(tag, "address")) out.sources.push_back(*a);
-    } else if (tag.starts_with("masquerade")) {
+    } else if (is_element(tag, "masquerade")) {
       out.masquerade = true;
-    } else if (tag.starts_with("rule")) {
+    } else if (is_element(tag, "rule")) {
       // Rich rules carry <source> and <service> of their own: skip to </rule>.
       if (!tag.ends_with("/")) {
         auto close = xml.find("</rule>", at);

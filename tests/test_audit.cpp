@@ -5,10 +5,10 @@
 // their own, runs the audit in that network namespace, and checks its JSON
 // field by field with its exit status.
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,6 +257,19 @@ const json& finding(const json& j, std::string_view code) {
 
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
+}
+
+// The one finding with `code` whose message names "<name> (pid <pid>)":
+// fakes of other test runs on this machine may have findings of their own.
+const json& finding_for(const json& j, std::string_view code, const std::string& name, pid_t pid) {
+  const std::string who = name + " (pid " + std::to_string(pid) + ")";
+  std::vector<const json*> found;
+  for (const json* f : findings(j, code))
+    if (contains(f->at("message").get<std::string>(), who)) found.push_back(f);
+  REQUIRE_MESSAGE(found.size() == 1, "expected one " << code << " finding for " << who << ", got "
+                                                     << found.size() << ": "
+                                                     << j.at("findings").dump(2));
+  return *found.front();
 }
 
 std::string str(const json& v) {
@@ -706,7 +719,7 @@ TEST_CASE("audit: a shell iptables-wrapper not yet run: WRAPPER_PENDING with the
     CHECK(c.at("wrapper_pending") == true);
     CHECK(c.at("predicted") == "nft");
     CHECK(c.at("source") == "iptables-wrapper (shell), not yet run: will pick nft");
-    const json& w = finding(a.j, "WRAPPER_PENDING");
+    const json& w = finding_for(a.j, "WRAPPER_PENDING", "kube-router", kr.pid());
     CHECK(w.at("severity") == "info");
     CHECK(contains(str(w.at("message")), "will pick nft"));
     CHECK(w.at("evidence") == json::array({"/usr/sbin/iptables"}));
@@ -725,7 +738,7 @@ TEST_CASE("audit: a shell iptables-wrapper not yet run: WRAPPER_PENDING with the
     CHECK(a.j.at("rule") == "rule-count");
     const json& c = component(a.j, kr);
     CHECK(c.at("predicted") == "legacy");
-    CHECK(finding(a.j, "WRAPPER_PENDING").at("severity") == "info");
+    CHECK(finding_for(a.j, "WRAPPER_PENDING", "kube-router", kr.pid()).at("severity") == "info");
   }
 }
 
@@ -749,7 +762,7 @@ TEST_CASE("audit: a Go iptables-wrapper that will pick nft on a legacy node: a w
   CHECK(c.at("kind") == "iptables-wrapper");
   CHECK(c.at("predicted") == "nft");
   CHECK(c.at("source") == "iptables-wrapper (Go), not yet run: will pick nft");
-  const json& w = finding(a.j, "WRAPPER_PENDING");
+  const json& w = finding_for(a.j, "WRAPPER_PENDING", "kube-router", kr.pid());
   CHECK(w.at("severity") == "warning");
   CHECK(contains(str(w.at("remedy")), "xtables-legacy-multi"));
   CHECK(a.r.exit_code == 1);
@@ -872,19 +885,24 @@ TEST_CASE("audit: components that exit while the audit runs never break it") {
   if (!require_root()) return;
   Netns ns;
   hint(ns, "nft");
-  constexpr int kFakes = 4;
+  // Four kube-proxy processes on either backend, and a calico-node started
+  // with an empty environment (env -i), each in a root of its own.
+  constexpr int kFakes = 5;
   std::vector<std::unique_ptr<TestRoot>> roots;
   for (int i = 0; i < kFakes; ++i) {
     roots.push_back(std::make_unique<TestRoot>());
     install_xtables(*roots.back(), i % 2 ? "legacy" : "nft");
   }
+  auto name_of = [](int i) { return std::string(i == 4 ? "calico-node" : "kube-proxy"); };
   const auto argv = ns.wrap(audit_argv({}));
   int exits[3] = {0, 0, 0};
   for (int round = 0; round < 12; ++round) {
     CAPTURE(round);
     std::vector<std::unique_ptr<FakeProcess>> fakes;
     for (int i = 0; i < kFakes; ++i)
-      fakes.push_back(std::make_unique<FakeProcess>(*roots[i], "kube-proxy", &ns));
+      fakes.push_back(std::make_unique<FakeProcess>(
+          *roots[i], name_of(i), &ns,
+          i == 4 ? std::vector<std::string>{} : FakeProcess::default_env()));
     Spawned audit = spawn(argv);
     // While it scans: some are killed, some told to exit, in a pattern that
     // changes each round; the rest stay.
@@ -897,9 +915,15 @@ TEST_CASE("audit: components that exit while the audit runs never break it") {
     ++exits[std::clamp(r.exit_code, 0, 2)];
     json j = parse_audit(argv, r);
     for (const json& c : j.at("components")) {
-      if (c.at("name") != "kube-proxy" || c.at("in_audit_netns") != true) continue;
-      CHECK(is_mode(c.at("mode")));
-      CHECK(c.at("version") == kVersion);
+      if (c.at("in_audit_netns") != true) continue;
+      CAPTURE(c.dump());
+      if (c.at("name") == "kube-proxy") {
+        CHECK(is_mode(c.at("mode")));
+        CHECK(c.at("version") == kVersion);
+      } else if (c.at("name") == "calico-node") {
+        // Its environment is empty (or was gone by the time it was read).
+        CHECK(contains(str(c.at("source")), "environment hidden"));
+      }
     }
   }
   MESSAGE("exit statuses over 12 rounds: 0 x" << exits[0] << ", 1 x" << exits[1]);
@@ -922,6 +946,13 @@ TEST_CASE("audit: a zombie kube-proxy (exited, not yet reaped) is skipped") {
     pid_t pid;
     ~Resume() { ::kill(pid, SIGCONT); }
   } resume{parent};
+  // Only once it is stopped: a parent still in wait4() would reap the child.
+  // `ip netns exec` execs unshare, so the parent is our own child and
+  // waitpid(WUNTRACED) reports the stop (without reaping it).
+  REQUIRE(parent_of(parent) == ::getpid());
+  int status = 0;
+  REQUIRE(::waitpid(parent, &status, WUNTRACED) == parent);
+  REQUIRE(WIFSTOPPED(status));
   REQUIRE(::kill(kp.pid(), SIGKILL) == 0);
   // A pidfd turns readable when its process has exited: a zombie now.
   pollfd p{pidfd.get(), POLLIN, 0};
