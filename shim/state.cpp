@@ -157,7 +157,7 @@ std::size_t format_state(const State& s, char* buf, std::size_t cap) {
   if (s.has_nft_writer)
     put("nft-writer %d.%d.%d\n", s.nft_writer.major, s.nft_writer.minor, s.nft_writer.patch);
   else
-    put("nft-writer -\n");
+    put("%s", "nft-writer -\n");
   for (Mode m : {Mode::nft, Mode::legacy}) {
     const CacheEntry& e = s.cache[cache_index(m)];
     if (!e.valid) continue;

@@ -7,7 +7,8 @@ require cmake cpack dpkg-deb dpkg-shlibdeps dpkg-buildflags rpmbuild rpm rpm2cpi
 note "building in a clean $PKGS"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-"$SRC/packaging/build-packages.sh" "$PKGS" >"$OUT/build.log" 2>&1 || {
+"$SRC/packaging/build-packages.sh" "$PKGS" -DIPTMODE_PACKAGE_RELEASE="$RELEASE" \
+  -DIPTMODE_PACKAGE_MAINTAINER="$IPTMODE_MAINTAINER" >"$OUT/build.log" 2>&1 || {
   tail -50 "$OUT/build.log"
   fail "packaging/build-packages.sh failed (log: $OUT/build.log)"
 }
@@ -19,16 +20,15 @@ dpkg-deb -x "$deb" "$DEBROOT"
 mkdir -p "$OUT/rpm-root"
 (cd "$OUT/rpm-root" && rpm2cpio "$rpm" | cpio -idm --quiet)
 
-summary=$(sed -n 's/.*DESCRIPTION "\(.*\)")$/\1/p' "$SRC/CMakeLists.txt")
-[[ -n $summary ]] || fail "no DESCRIPTION in the top-level project()"
+summary=$SUMMARY
 
 note ".deb control fields"
 field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Package) == iptmode ]] || fail "Package: $(field Package)"
 [[ $(field Version) == "$VERSION-$RELEASE" ]] || fail "Version: $(field Version), want $VERSION-$RELEASE"
-[[ $(field Maintainer) =~ ^[^\<]+\ \<[^@\>]+@[^\>]+\>$ ]] || fail "Maintainer: $(field Maintainer)"
+[[ $(field Maintainer) == "$IPTMODE_MAINTAINER" ]] || fail "Maintainer: $(field Maintainer), want $IPTMODE_MAINTAINER"
 [[ $(field Section) == admin ]] || fail "Section: $(field Section)"
-[[ $(dpkg-deb -f "$deb" Description | head -1) == "$summary" ]] || fail "Description synopsis: $(field Description | head -1)"
+[[ $(dpkg-deb -f "$deb" Description | sed -n 1p) == "$summary" ]] || fail "Description synopsis: $(field Description | sed -n 1p)"
 long=$(field Description | tail -n +2)
 [[ $long == *"iptmode decides the node's one mode"* ]] || fail "Description lacks its long text: $long"
 [[ $long != *'&apos;'* ]] || fail "Description is XML-escaped"
@@ -38,20 +38,20 @@ depends=$(field Depends)
 echo "Depends: $depends"
 [[ ", $depends," == *", iptables,"* ]] || fail "Depends lacks iptables"
 for lib in $(objdump -p "$DEBROOT/usr/sbin/iptmode" | awk '/NEEDED/ {print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x32|64/ {print $NF; exit}')
-  [[ -n $path ]] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  # (awk reads to the end: quitting early would kill ldconfig with SIGPIPE.)
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
   pkg=
   real=$(readlink -f "$path")
   for p in "$path" "$real" "${real#/usr}" "/usr${path#/usr}"; do
-    pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [[ -n $pkg ]] && break
+    pkg=$(dpkg -S "$p" 2>/dev/null | sed -n 1p | cut -d: -f1) && [[ -n $pkg ]] && break
   done
   [[ -n $pkg ]] || fail "no package ships $lib ($path)"
   [[ " $depends" == *" $pkg "* || " $depends," == *" $pkg,"* ]] || fail "Depends lacks $pkg (for $lib)"
 done
-file "$DEBROOT/usr/libexec/iptmode/iptmode-shim" | grep -q 'statically linked' ||
+file "$DEBROOT/usr/libexec/iptmode/iptmode-shim" | grep -c 'statically linked' >/dev/null ||
   fail "iptmode-shim is not statically linked"
 for b in usr/sbin/iptmode usr/libexec/iptmode/iptmode-shim; do
-  file "$DEBROOT/$b" | grep -q ', stripped' || fail "$b is not stripped"
+  file "$DEBROOT/$b" | grep -c ', stripped' >/dev/null || fail "$b is not stripped"
 done
 
 note ".deb file list and conffiles"
@@ -100,7 +100,7 @@ for s in postinst prerm postrm; do
   [[ $(stat -c %a "$OUT/deb-control/$s") == 755 ]] || fail "$s is not 0755"
   sh -n "$OUT/deb-control/$s" || fail "$s: syntax"
 done
-zcat "$DEBROOT/usr/share/doc/iptmode/changelog.Debian.gz" | head -1 |
+zcat "$DEBROOT/usr/share/doc/iptmode/changelog.Debian.gz" | sed -n 1p |
   grep -qx "iptmode ($VERSION-$RELEASE) unstable; urgency=medium" ||
   fail "changelog.Debian.gz does not start with version $VERSION-$RELEASE"
 cmp <(zcat "$DEBROOT/usr/share/doc/iptmode/changelog.gz") "$SRC/CHANGELOG.md" ||
@@ -122,32 +122,32 @@ for lib in $(objdump -p "$DEBROOT/usr/sbin/iptmode" | awk '/NEEDED/ {print $2}')
   [[ $lib == ld-linux* ]] && continue
   grep -qx "$lib()(64bit)" <<<"$requires" || fail "Requires lacks $lib()(64bit) (autoreq)"
 done
-rpm -qp --changelog "$rpm" 2>/dev/null | head -1 | grep -q " - $VERSION-$RELEASE\$" ||
+rpm -qp --changelog "$rpm" 2>/dev/null | sed -n 1p | grep -c " - $VERSION-$RELEASE\$" >/dev/null ||
   fail "the .rpm's %changelog has no $VERSION-$RELEASE entry"
 
 note ".rpm file list, flags, modes and owners"
-rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}/%{FILEGROUPNAME} [%{FILEFLAGS:fflags}]\n]' "$rpm" 2>/dev/null |
+rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}/%{FILEGROUPNAME} (%{FILEFLAGS:fflags})\n]' "$rpm" 2>/dev/null |
   sort >"$OUT/rpm.list"
 # Flags: c %config, n noreplace, d %doc, l %license.
 expected_rpm="\
-/etc/iptmode drwxr-xr-x root/root []
-/etc/iptmode/iptmode.conf -rw-r--r-- root/root [cn]
-/usr/lib/firewalld/services/k0s-controller.xml -rw-r--r-- root/root []
-/usr/lib/firewalld/services/k0s-cplb.xml -rw-r--r-- root/root []
-/usr/lib/firewalld/services/k0s-worker.xml -rw-r--r-- root/root []
-/usr/lib/systemd/system/iptmode-audit.service -rw-r--r-- root/root []
-/usr/lib/systemd/system/iptmode-audit.timer -rw-r--r-- root/root []
-/usr/lib/systemd/system/iptmode-shim-watch.service -rw-r--r-- root/root []
-/usr/libexec/iptmode drwxr-xr-x root/root []
-/usr/libexec/iptmode/iptmode-shim -rwxr-xr-x root/root []
-/usr/sbin/iptmode -rwxr-xr-x root/root []
-/usr/share/doc/iptmode drwxr-xr-x root/root []
-/usr/share/doc/iptmode/README.md -rw-r--r-- root/root [d]
-/usr/share/doc/iptmode/changelog.gz -rw-r--r-- root/root [d]
-/usr/share/licenses/iptmode drwxr-xr-x root/root []
-/usr/share/licenses/iptmode/LICENSE -rw-r--r-- root/root [l]
-/usr/share/man/man8/iptmode-shim.8.gz -rw-r--r-- root/root [d]
-/usr/share/man/man8/iptmode.8.gz -rw-r--r-- root/root [d]"
+/etc/iptmode drwxr-xr-x root/root ()
+/etc/iptmode/iptmode.conf -rw-r--r-- root/root (cn)
+/usr/lib/firewalld/services/k0s-controller.xml -rw-r--r-- root/root ()
+/usr/lib/firewalld/services/k0s-cplb.xml -rw-r--r-- root/root ()
+/usr/lib/firewalld/services/k0s-worker.xml -rw-r--r-- root/root ()
+/usr/lib/systemd/system/iptmode-audit.service -rw-r--r-- root/root ()
+/usr/lib/systemd/system/iptmode-audit.timer -rw-r--r-- root/root ()
+/usr/lib/systemd/system/iptmode-shim-watch.service -rw-r--r-- root/root ()
+/usr/libexec/iptmode drwxr-xr-x root/root ()
+/usr/libexec/iptmode/iptmode-shim -rwxr-xr-x root/root ()
+/usr/sbin/iptmode -rwxr-xr-x root/root ()
+/usr/share/doc/iptmode drwxr-xr-x root/root ()
+/usr/share/doc/iptmode/README.md -rw-r--r-- root/root (d)
+/usr/share/doc/iptmode/changelog.gz -rw-r--r-- root/root (d)
+/usr/share/licenses/iptmode drwxr-xr-x root/root ()
+/usr/share/licenses/iptmode/LICENSE -rw-r--r-- root/root (l)
+/usr/share/man/man8/iptmode-shim.8.gz -rw-r--r-- root/root (d)
+/usr/share/man/man8/iptmode.8.gz -rw-r--r-- root/root (d)"
 diff -u <(echo "$expected_rpm") "$OUT/rpm.list" ||
   fail ".rpm file list, flags, modes or owners differ (- expected, + package)"
 # The same point, said the way the issue says it.
@@ -156,8 +156,12 @@ diff -u <(echo "$expected_rpm") "$OUT/rpm.list" ||
 ! grep -E '^/var/' "$OUT/rpm.list" || fail "the .rpm ships files under /var"
 ! awk '$4 ~ /c/ && $1 !~ /^\/etc\// {print; bad=1} END {exit !bad}' "$OUT/rpm.list" || fail "%config outside /etc"
 
-note "both packages carry the same program, config, units, firewalld services and manual pages"
-for f in usr/sbin/iptmode usr/libexec/iptmode/iptmode-shim etc/iptmode/iptmode.conf \
+note "both packages carry the same config, units, firewalld services and manual pages"
+# (rpmbuild strips the binaries once more: they are compared by what they say.)
+for b in usr/sbin/iptmode usr/libexec/iptmode/iptmode-shim; do
+  [[ $("$DEBROOT/$b" --version) == $("$OUT/rpm-root/$b" --version) ]] || fail "$b differs between the .deb and the .rpm"
+done
+for f in etc/iptmode/iptmode.conf \
   usr/lib/systemd/system/iptmode-audit.service usr/lib/systemd/system/iptmode-audit.timer \
   usr/lib/systemd/system/iptmode-shim-watch.service \
   usr/lib/firewalld/services/k0s-controller.xml usr/lib/firewalld/services/k0s-worker.xml \

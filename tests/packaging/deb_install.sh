@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if dpkg-query -W -f='${Status}' iptmode 2>/dev/null | grep -q 'ok installed\|config-files'; then
+if dpkg-query -W -f='${Status}' iptmode 2>/dev/null | grep -c 'ok installed\|config-files' >/dev/null; then
   fail "iptmode is installed on this machine already; this check installs and purges it, so it will not run here"
 fi
 
@@ -69,7 +69,7 @@ dpkg -i "$deb" >"$OUT/dpkg-install.txt" 2>&1 || {
   cat "$OUT/dpkg-install.txt"
   fail "dpkg -i failed"
 }
-dpkg-query -W -f='${Status} ${Version}\n' iptmode | grep -qx "install ok installed $VERSION-$RELEASE" ||
+dpkg-query -W -f='${Status} ${Version}\n' iptmode | grep -cx "install ok installed $VERSION-$RELEASE" >/dev/null ||
   fail "dpkg says: $(dpkg-query -W -f='${Status} ${Version}' iptmode)"
 bin_state | diff -u "$OUT/k0s-before.txt" - || fail "installing the package touched /var/lib/k0s"
 [[ $(command -v iptmode) == /usr/sbin/iptmode ]] || fail "iptmode on PATH is $(command -v iptmode)"
@@ -78,7 +78,7 @@ echo "/usr/sbin/iptmode --version: $(/usr/sbin/iptmode --version)"
 for u in "${units[@]}"; do
   ! ls /etc/systemd/system/*.wants/"$u" 2>/dev/null || fail "installing the package enabled $u"
 done
-dpkg-query -W -f='${Conffiles}\n' iptmode | grep -q '^ /etc/iptmode/iptmode.conf [0-9a-f]\{32\}$' ||
+dpkg-query -W -f='${Conffiles}\n' iptmode | grep -c '^ /etc/iptmode/iptmode.conf [0-9a-f]\{32\}$' >/dev/null ||
   fail "/etc/iptmode/iptmode.conf is not a registered conffile"
 diff -u <(dpkg -L iptmode | LC_ALL=C sort) <(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|; s|/$||; s|^$|/.|' | LC_ALL=C sort) ||
   fail "dpkg -L differs from the package's contents"
@@ -105,7 +105,7 @@ if ((fake_k0s)); then
   done
   cmp -s /var/lib/k0s/bin/iptmode-shim /usr/libexec/iptmode/iptmode-shim || fail "the shim in the bin dir is not the package's"
   grep -qx 'detector = /usr/sbin/iptmode' /var/lib/k0s/bin/iptmode-shim.conf || fail "the shim's detector is not /usr/sbin/iptmode"
-  /var/lib/k0s/bin/iptables -V | grep -q '(nf_tables)\|(legacy)' || fail "iptables through the shim does not run a backend"
+  /var/lib/k0s/bin/iptables -V | grep -c '(nf_tables)\|(legacy)' >/dev/null || fail "iptables through the shim does not run a backend"
 
   note "reinstalling (an upgrade) keeps the shim in place"
   dpkg -i "$deb" >"$OUT/dpkg-reinstall.txt" 2>&1 || {
@@ -135,7 +135,7 @@ dpkg -r iptmode >"$OUT/dpkg-remove.txt" 2>&1 || {
   fail "dpkg -r failed"
 }
 cat "$OUT/dpkg-remove.txt"
-dpkg-query -W -f='${Status}\n' iptmode | grep -qx 'deinstall ok config-files' || fail "dpkg status after remove: $(dpkg-query -W -f='${Status}' iptmode)"
+dpkg-query -W -f='${Status}\n' iptmode | grep -cx 'deinstall ok config-files' >/dev/null || fail "dpkg status after remove: $(dpkg-query -W -f='${Status}' iptmode)"
 [[ ! -e /usr/sbin/iptmode ]] || fail "/usr/sbin/iptmode survived dpkg -r"
 [[ -f /etc/iptmode/iptmode.conf ]] || fail "dpkg -r removed the conffile"
 for u in "${units[@]}"; do

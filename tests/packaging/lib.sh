@@ -1,14 +1,19 @@
 # Sourced by the packaging checks. Each check takes SRC (the source tree) and
 # OUT (its work dir under the build tree, shared by all packaging checks).
 set -euo pipefail
+# set -e stops a check at the first failing command: say which.
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?" >&2' ERR
 
 SRC=${1:?usage: $0 SRC OUT}
 OUT=${2:?usage: $0 SRC OUT}
 PKGS=$OUT/build          # packaging/build-packages.sh builds here
 DEBROOT=$OUT/deb-root    # the .deb's files, unpacked (dpkg-deb -x)
 
-VERSION=$(sed -n 's/^project(iptmode VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
-RELEASE=1
+# From CMake (packaging/packaging.cmake sets them on every check).
+VERSION=${IPTMODE_VERSION:?IPTMODE_VERSION is not set (run the checks through ctest)}
+RELEASE=${IPTMODE_RELEASE:?IPTMODE_RELEASE is not set (run the checks through ctest)}
+SUMMARY=${IPTMODE_SUMMARY:?IPTMODE_SUMMARY is not set (run the checks through ctest)}
+IPTMODE_MAINTAINER=${IPTMODE_MAINTAINER:?IPTMODE_MAINTAINER is not set (run the checks through ctest)}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }

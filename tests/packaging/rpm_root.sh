@@ -79,7 +79,7 @@ done
 [[ $(rpmq -qc iptmode) == /etc/iptmode/iptmode.conf ]] || fail "config files: $(rpmq -qc iptmode)"
 [[ -z $(rpmq -ql iptmode | grep '^/var') ]] || fail "the package ships files under /var"
 for d in /usr/sbin /var /var/lib /usr /etc /usr/libexec /usr/lib/systemd/system /usr/lib/firewalld/services; do
-  ! rpmq -qf "$d" | grep -q '^iptmode' || fail "the package claims $d"
+  ! rpmq -qf "$d" | grep -c '^iptmode' >/dev/null || fail "the package claims $d"
 done
 bin_links() { for n in "${names[@]}"; do echo "$n -> $(readlink "$bin/$n")"; done; ls "$bin" | LC_ALL=C sort; }
 [[ $(readlink "$bin/iptables") == xtables-nft-multi ]] || fail "installing the package touched /var/lib/k0s/bin"
@@ -88,7 +88,7 @@ note "the shim in place, then rpm -e: k0s's links back"
 "$DEBROOT/usr/sbin/iptmode" shim install --bin-dir "$bin" --shim "$root/usr/libexec/iptmode/iptmode-shim" >/dev/null ||
   fail "iptmode shim install failed"
 "$DEBROOT/usr/sbin/iptmode" detect --write --bin-dir "$bin" >/dev/null || fail "iptmode detect --write failed"
-mode=$(sed -n 's/^mode *= *//p' "$bin/iptmode-shim.state")
+mode=$(sed -n 's/^mode //p' "$bin/iptmode-shim.state")
 [[ $mode == nft || $mode == legacy ]] || fail "no mode in the shim's state: $(cat "$bin/iptmode-shim.state")"
 [[ $(readlink "$bin/iptables") == iptmode-shim ]] || fail "the shim is not in place"
 install -d -m 0755 "$root/var/lib/prometheus" "$root/var/lib/prometheus/node-exporter"

@@ -17,7 +17,7 @@ mkdir -p "$work"
 for u in "${units[@]}"; do
   sed "s|/usr/sbin/iptmode|$DEBROOT/usr/sbin/iptmode|g" "$DEBROOT/usr/lib/systemd/system/$u" >"$work/$u"
 done
-note "systemd-analyze verify $(systemd-analyze --version | head -1)"
+note "systemd-analyze verify $(systemd-analyze --version | sed -n 1p)"
 out=$(cd "$work" && systemd-analyze verify --man=no "${units[@]/#/$work/}" 2>&1) || {
   echo "$out"
   fail "systemd-analyze verify failed"

@@ -1,0 +1,18 @@
+# iptmode %postun: after an erase ($1 = 0), remove what iptmode made at run
+# time: the metrics file and any leftover links that enabled its units. rpm
+# itself removes /etc/iptmode/iptmode.conf (kept as .rpmsave if edited).
+# After an upgrade ($1 >= 1), a watch the operator runs restarts on the new
+# binaries; a stopped watch stays stopped.
+if [ "$1" -eq 0 ]; then
+    textfile_dir=/var/lib/prometheus/node-exporter
+    rm -f "$textfile_dir/iptmode.prom" "$textfile_dir"/.iptmode.prom.tmp.*
+    for unit in iptmode-shim-watch.service iptmode-audit.timer iptmode-audit.service; do
+        rm -f /etc/systemd/system/*.wants/"$unit"
+    done
+fi
+if [ -d /run/systemd/system ]; then
+    systemctl --system daemon-reload >/dev/null 2>&1 || :
+    if [ "$1" -ge 1 ]; then
+        systemctl try-restart iptmode-shim-watch.service >/dev/null 2>&1 || :
+    fi
+fi

@@ -1,0 +1,27 @@
+# iptmode %preun: on erase ($1 = 0), stop and disable the units, then put back
+# k0s's own iptables links in its bin dir while the iptmode binary is still
+# here. Upgrades ($1 >= 1) keep everything in place.
+if [ "$1" -eq 0 ]; then
+    units="iptmode-shim-watch.service iptmode-audit.timer iptmode-audit.service"
+    bin_dir=/var/lib/k0s/bin
+    # The watch first: it would put the shim back at once.
+    if [ -d /run/systemd/system ]; then
+        systemctl stop $units >/dev/null 2>&1 || :
+    fi
+    # Disabling works without a running systemd too.
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl --quiet disable $units >/dev/null 2>&1 || :
+    fi
+    if [ -e "$bin_dir/iptmode-shim" ] && [ -x /usr/sbin/iptmode ]; then
+        if ! /usr/sbin/iptmode shim uninstall --bin-dir "$bin_dir"; then
+            if [ "${IPTMODE_KEEP_SHIM:-}" = 1 ]; then
+                echo "iptmode: IPTMODE_KEEP_SHIM=1: leaving the shim in $bin_dir" >&2
+            else
+                echo "iptmode: could not put back k0s's own iptables links in $bin_dir (see above)." >&2
+                echo "iptmode: fix that and erase the package again, or erase it with" >&2
+                echo "iptmode: IPTMODE_KEEP_SHIM=1 to leave the shim in place (k0s relinks the names at its next start)." >&2
+                exit 1
+            fi
+        fi
+    fi
+fi
