@@ -10,6 +10,7 @@
 
 #include "detect/file_read.h"
 #include "detect/in_root.h"
+#include "detect/text.h"
 
 namespace iptmode {
 namespace {
@@ -69,9 +70,7 @@ std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::str
   // KubeProxyConfiguration: a top-level `mode:` key.
   std::string_view text = config_text;
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = next_line(text);
     if (!line.starts_with("mode:")) continue;
     std::string_view v = line.substr(5);
     while (!v.empty() && (v.front() == ' ' || v.front() == '"' || v.front() == '\''))

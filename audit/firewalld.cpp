@@ -5,16 +5,10 @@
 #include <fmt/format.h>
 
 #include "detect/file_read.h"
+#include "detect/text.h"
 
 namespace iptmode {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::string unquote(std::string_view v) {
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
@@ -59,9 +53,7 @@ bool is_element(std::string_view tag, std::string_view name) {
 void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
   out.zone = "public";
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = trim(next_line(text));
     if (line.empty() || line.front() == '#') continue;
     auto eq = line.find('=');
     if (eq == std::string_view::npos) continue;

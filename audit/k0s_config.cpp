@@ -3,24 +3,12 @@
 #include <fcntl.h>
 
 #include "detect/file_read.h"
+#include "detect/text.h"
 
 namespace iptmode {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 void parse_k0s_yaml(std::string_view text, ClusterCidrs& out) {
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = trim(next_line(text));
     if (auto hash = line.find(" #"); hash != std::string_view::npos)
       line = trim(line.substr(0, hash));
     for (auto [key, dst] : {std::pair{std::string_view("podCIDR:"), &out.pod},

@@ -7,17 +7,10 @@
 #include <fmt/format.h>
 
 #include "detect/file_read.h"
+#include "detect/text.h"
 
 namespace iptmode {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool valid_name(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
@@ -46,19 +39,13 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
   int lineno = 0;
   while (!text.empty()) {
     ++lineno;
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    line = trim(line);
-    if (line.empty()) continue;
-
+    const ConfigLine cl = parse_config_line(next_line(text));
+    if (cl.kind == ConfigLine::blank) continue;
     auto where = [&] { return fmt::format("{}:{}", path, lineno); };
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos)
-      return fail(fmt::format("{}: expected `key = value`, got \"{}\"", where(), line));
-    std::string_view key = trim(line.substr(0, eq));
-    std::string_view value = trim(line.substr(eq + 1));
+    if (cl.kind == ConfigLine::malformed)
+      return fail(fmt::format("{}: expected `key = value`, got \"{}\"", where(), cl.key));
+    const std::string_view key = cl.key;
+    std::string_view value = cl.value;
 
     if (key == "mode") {
       if (value == "auto") {
@@ -71,15 +58,11 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
       }
     } else if (key == "version-check") {
       cfg.version_check_set = true;
-      if (value == "warn")
-        cfg.version_check = VersionCheck::warn;
-      else if (value == "enforce")
-        cfg.version_check = VersionCheck::enforce;
-      else if (value == "off")
-        cfg.version_check = VersionCheck::off;
-      else
+      auto v = parse_version_check(value);
+      if (!v)
         return fail(fmt::format("{}: version-check must be warn, enforce or off, not \"{}\"",
                                 where(), value));
+      cfg.version_check = *v;
     } else if (key == "components") {
       cfg.components.clear();
       while (!value.empty()) {

@@ -38,4 +38,12 @@ Result<Config> load_config(const std::string& path, bool must_exist);
 
 std::string_view to_string(VersionCheck v);
 
+// "warn", "enforce", "off". Inline: the static shim parses it too.
+inline std::optional<VersionCheck> parse_version_check(std::string_view s) {
+  if (s == "warn") return VersionCheck::warn;
+  if (s == "enforce") return VersionCheck::enforce;
+  if (s == "off") return VersionCheck::off;
+  return std::nullopt;
+}
+
 }  // namespace iptmode

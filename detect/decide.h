@@ -33,8 +33,9 @@ struct Reason {
 struct Decision {
   Mode mode = Mode::nft;
   Rule rule = Rule::kernel_default;
-  std::vector<Reason> reasons;        // all five steps, in order
-  std::vector<std::string> warnings;  // hints in both backends; an override that overrules the evidence
+  std::vector<Reason> reasons;  // all five steps, in order
+  std::vector<std::string>
+      warnings;  // hints in both backends; an override that overrules the evidence
 };
 
 struct Override {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "detect/file_read.h"
+#include "detect/text.h"
 
 extern "C" {
 #include <libiptc/libip6tc.h>
@@ -21,12 +22,9 @@ namespace {
 std::vector<std::string> table_names(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view name = text.substr(0, nl);
+    std::string_view name = next_line(text);
     // x_tables names are at most XT_TABLE_MAXNAMELEN - 1 bytes of [a-z_].
     if (!name.empty() && name.size() < XT_TABLE_MAXNAMELEN) out.emplace_back(name);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "detect/file_read.h"
+#include "detect/text.h"
 
 namespace iptmode {
 namespace {
@@ -13,12 +14,9 @@ namespace {
 // /proc/modules lines start with the module name and a space.
 bool loaded(std::string_view proc_modules, std::string_view name) {
   while (!proc_modules.empty()) {
-    auto nl = proc_modules.find('\n');
-    std::string_view line = proc_modules.substr(0, nl);
+    std::string_view line = next_line(proc_modules);
     if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ')
       return true;
-    if (nl == std::string_view::npos) break;
-    proc_modules.remove_prefix(nl + 1);
   }
   return false;
 }
@@ -27,11 +25,8 @@ bool loaded(std::string_view proc_modules, std::string_view name) {
 bool builtin(std::string_view list, std::string_view name) {
   const std::string want = fmt::format("/{}.ko", name);
   while (!list.empty()) {
-    auto nl = list.find('\n');
-    std::string_view line = list.substr(0, nl);
+    std::string_view line = next_line(list);
     if (line.ends_with(want) || line == want.substr(1)) return true;
-    if (nl == std::string_view::npos) break;
-    list.remove_prefix(nl + 1);
   }
   return false;
 }

@@ -11,8 +11,8 @@ namespace iptmode {
 struct ModuleAvailability {
   bool nft = true;
   bool legacy = true;
-  std::string nft_note;     // why nft is unavailable
-  std::string legacy_note;  // why legacy is unavailable
+  std::string nft_note;       // why nft is unavailable
+  std::string legacy_note;    // why legacy is unavailable
   bool nft_loadable = false;  // not loaded, but modules.dep lists it: the kernel has it
 };
 

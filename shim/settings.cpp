@@ -2,15 +2,10 @@
 
 #include <cstring>
 
+#include "detect/text.h"
+
 namespace iptmode::shim {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // A ".." component, not "..b": the path must say where it goes.
 bool has_dotdot(std::string_view v) {
@@ -46,30 +41,18 @@ bool parse_settings(std::string_view text, Settings& out, int* bad_line) {
   int lineno = 0;
   while (!text.empty()) {
     ++lineno;
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    auto eq = line.find('=');
-    bool ok = eq != std::string_view::npos;
+    const ConfigLine cl = parse_config_line(next_line(text));
+    if (cl.kind == ConfigLine::blank) continue;
+    bool ok = cl.kind == ConfigLine::pair;
     if (ok) {
-      std::string_view key = trim(line.substr(0, eq));
-      std::string_view value = trim(line.substr(eq + 1));
-      if (key == "detector")
-        ok = copy_path(value, s.detector, sizeof s.detector);
-      else if (key == "backend-dir")
-        ok = copy_path(value, s.backend_dir, sizeof s.backend_dir);
-      else if (key == "version-check") {
-        if (value == "warn")
-          s.version_check = VersionCheck::warn;
-        else if (value == "enforce")
-          s.version_check = VersionCheck::enforce;
-        else if (value == "off")
-          s.version_check = VersionCheck::off;
-        else
-          ok = false;
+      if (cl.key == "detector") {
+        ok = copy_path(cl.value, s.detector, sizeof s.detector);
+      } else if (cl.key == "backend-dir") {
+        ok = copy_path(cl.value, s.backend_dir, sizeof s.backend_dir);
+      } else if (cl.key == "version-check") {
+        auto v = parse_version_check(cl.value);
+        ok = v.has_value();
+        if (ok) s.version_check = *v;
       } else {
         ok = false;
       }
