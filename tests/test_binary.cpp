@@ -19,9 +19,12 @@
 #include <doctest/doctest.h>
 
 #include "detect/fd.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode {
 namespace {
+
+using test::TempDir;
 
 using namespace std::string_literals;
 
@@ -54,26 +57,6 @@ std::string kind(const BinaryInfo& info) {
 std::string version_of(const BinaryInfo& info) {
   return info.version ? to_string(*info.version) : "<none>";
 }
-
-// A fresh directory under /tmp, removed with everything in it on scope exit.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/iptmode-binary-test-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The kubernetes-sigs iptables-wrapper v2 shell script, trimmed to what
 // compares the two backends, and without the strings that name the project.

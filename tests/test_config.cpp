@@ -2,6 +2,7 @@
 // tool: parse errors must point at the line and the offending word, and
 // loading must never hang or read without bound whatever sits at the path.
 #include "detect/config.h"
+#include "tests/support/temp_dir.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,31 +23,7 @@
 namespace iptmode {
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it on scope exit.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/iptmode-config-test-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // Runs `fn` in a child process and waits for it at most `ms`: a call that
 // blocks fails the test instead of hanging the suite. Returns what the child

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/firewalld.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode {
 namespace {
@@ -18,31 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using Strings = std::vector<std::string>;
-
-// A temporary host root, removed with its contents.
-class TempRoot {
- public:
-  TempRoot() {
-    std::string tmpl = (fs::temp_directory_path() / "iptmode-fw-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
-  }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
-  std::string str() const { return dir_.string(); }
-  void write(const std::string& inside, const std::string& text) const {
-    fs::path p = dir_ / inside.substr(1);
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-  }
-
- private:
-  fs::path dir_;
-};
 
 FirewalldState conf(std::string_view text) {
   FirewalldState s;
@@ -183,8 +159,8 @@ TEST_CASE("audit firewalld zone: attributes on the next line") {
 }
 
 TEST_CASE("audit firewalld files: no config under the root") {
-  TempRoot root;
-  FirewalldState s = read_firewalld(root.str(), true);
+  test::TempDir root;
+  FirewalldState s = read_firewalld(root.path(), true);
   CHECK_FALSE(s.config_found);
   CHECK(s.running);
   CHECK(s.zone == "public");
@@ -192,13 +168,13 @@ TEST_CASE("audit firewalld files: no config under the root") {
 }
 
 TEST_CASE("audit firewalld files: the default zone under /etc overrides /usr/lib") {
-  TempRoot root;
-  root.write("/etc/firewalld/firewalld.conf", "DefaultZone=trusted\nFirewallBackend=iptables\n");
-  root.write("/usr/lib/firewalld/zones/trusted.xml",
-             R"(<zone target="ACCEPT"><service name="shipped"/></zone>)");
-  root.write("/usr/lib/firewalld/zones/public.xml", R"(<zone><service name="public"/></zone>)");
+  test::TempDir root;
+  root.file("/etc/firewalld/firewalld.conf", "DefaultZone=trusted\nFirewallBackend=iptables\n");
+  root.file("/usr/lib/firewalld/zones/trusted.xml",
+            R"(<zone target="ACCEPT"><service name="shipped"/></zone>)");
+  root.file("/usr/lib/firewalld/zones/public.xml", R"(<zone><service name="public"/></zone>)");
 
-  FirewalldState shipped = read_firewalld(root.str(), false);
+  FirewalldState shipped = read_firewalld(root.path(), false);
   CHECK(shipped.config_found);
   CHECK_FALSE(shipped.running);
   CHECK(shipped.backend == "iptables");
@@ -206,17 +182,17 @@ TEST_CASE("audit firewalld files: the default zone under /etc overrides /usr/lib
   CHECK(shipped.zone_found);
   CHECK(shipped.services == Strings{"shipped"});
 
-  root.write("/etc/firewalld/zones/trusted.xml",
-             R"(<zone target="ACCEPT"><service name="local"/><masquerade/></zone>)");
-  FirewalldState local = read_firewalld(root.str(), false);
+  root.file("/etc/firewalld/zones/trusted.xml",
+            R"(<zone target="ACCEPT"><service name="local"/><masquerade/></zone>)");
+  FirewalldState local = read_firewalld(root.path(), false);
   CHECK(local.services == Strings{"local"});
   CHECK(local.masquerade);
 }
 
 TEST_CASE("audit firewalld files: a config without its zone file") {
-  TempRoot root;
-  root.write("/etc/firewalld/firewalld.conf", "DefaultZone=missing\n");
-  FirewalldState s = read_firewalld(root.str(), false);
+  test::TempDir root;
+  root.file("/etc/firewalld/firewalld.conf", "DefaultZone=missing\n");
+  FirewalldState s = read_firewalld(root.path(), false);
   CHECK(s.config_found);
   CHECK_FALSE(s.zone_found);
   CHECK(s.zone == "missing");

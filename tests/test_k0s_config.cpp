@@ -10,34 +10,12 @@
 #include <string>
 
 #include "audit/k0s_config.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempRoot {
- public:
-  TempRoot() {
-    std::string tmpl = (fs::temp_directory_path() / "iptmode-k0s-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
-  }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
-  std::string str() const { return dir_.string(); }
-  void write_k0s_yaml(const std::string& text) const {
-    fs::create_directories(dir_ / "etc/k0s");
-    std::ofstream(dir_ / "etc/k0s/k0s.yaml", std::ios::binary) << text;
-  }
-
- private:
-  fs::path dir_;
-};
 
 ClusterCidrs parse(std::string_view text) {
   ClusterCidrs c;
@@ -91,8 +69,8 @@ TEST_CASE("audit k0s config: empty values and comments leave the field alone") {
 }
 
 TEST_CASE("audit k0s config: no k0s.yaml and no flags: k0s's defaults") {
-  TempRoot root;
-  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  test::TempDir root;
+  ClusterCidrs c = cluster_cidrs(root.path(), "", "");
   CHECK(c.pod == kDefaultPodCidr);
   CHECK(c.service == kDefaultServiceCidr);
   CHECK(c.pod == "10.244.0.0/16");
@@ -101,33 +79,33 @@ TEST_CASE("audit k0s config: no k0s.yaml and no flags: k0s's defaults") {
 }
 
 TEST_CASE("audit k0s config: k0s.yaml under the host root beats the defaults") {
-  TempRoot root;
-  root.write_k0s_yaml(std::string(kK0sYaml));
-  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  test::TempDir root;
+  root.file("/etc/k0s/k0s.yaml", std::string(kK0sYaml));
+  ClusterCidrs c = cluster_cidrs(root.path(), "", "");
   CHECK(c.pod == "10.100.0.0/16");
   CHECK(c.service == "10.200.0.0/16");
   CHECK(c.source == "/etc/k0s/k0s.yaml");
 }
 
 TEST_CASE("audit k0s config: a k0s.yaml with only one key: the other is the default") {
-  TempRoot root;
-  root.write_k0s_yaml("spec:\n  network:\n    serviceCIDR: 10.200.0.0/16\n");
-  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  test::TempDir root;
+  root.file("/etc/k0s/k0s.yaml", "spec:\n  network:\n    serviceCIDR: 10.200.0.0/16\n");
+  ClusterCidrs c = cluster_cidrs(root.path(), "", "");
   CHECK(c.pod == "10.244.0.0/16");
   CHECK(c.service == "10.200.0.0/16");
   CHECK(c.source == "/etc/k0s/k0s.yaml");
 }
 
 TEST_CASE("audit k0s config: flags beat k0s.yaml") {
-  TempRoot root;
-  root.write_k0s_yaml(std::string(kK0sYaml));
-  ClusterCidrs both = cluster_cidrs(root.str(), "10.7.0.0/16", "10.8.0.0/16");
+  test::TempDir root;
+  root.file("/etc/k0s/k0s.yaml", std::string(kK0sYaml));
+  ClusterCidrs both = cluster_cidrs(root.path(), "10.7.0.0/16", "10.8.0.0/16");
   CHECK(both.pod == "10.7.0.0/16");
   CHECK(both.service == "10.8.0.0/16");
   CHECK(both.source == "flags");
 
   // One flag: that one from the flag, the other still from k0s.yaml.
-  ClusterCidrs pod_only = cluster_cidrs(root.str(), "10.7.0.0/16", "");
+  ClusterCidrs pod_only = cluster_cidrs(root.path(), "10.7.0.0/16", "");
   CHECK(pod_only.pod == "10.7.0.0/16");
   CHECK(pod_only.service == "10.200.0.0/16");
 }
