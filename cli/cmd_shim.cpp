@@ -99,7 +99,8 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
   if (config->version_check_set) settings->version_check = config->version_check;
   // backend-dir in /etc/iptmode/iptmode.conf, where no --backend-dir says otherwise.
   if (opts.backend_dir.empty() && !config->backend_dir.empty())
-    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s", config->backend_dir.c_str());
+    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
+                  config->backend_dir.c_str());
   return write_settings(dirfd, dir, *settings);
 }
 
