@@ -43,8 +43,8 @@ ProbeResult exec_probe(pid_t pid, const std::string& iptables_path,
     // chrooted inside its namespace).
     if (::setns(ns.get(), CLONE_NEWNS) != 0 || ::fchdir(root.get()) != 0 || ::chroot(".") != 0)
       ::_exit(126);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(out[1], STDERR_FILENO);
+    // Output that missed the pipe would land in the audit's own --json.
+    if (::dup2(out[1], STDOUT_FILENO) < 0 || ::dup2(out[1], STDERR_FILENO) < 0) ::_exit(126);
     char a0[] = "iptables", a1[] = "-V";
     char* argv[] = {a0, a1, nullptr};
     char e0[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

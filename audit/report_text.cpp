@@ -6,6 +6,20 @@
 namespace iptmode {
 namespace {
 
+// Paths, names and environment values come from containers: a terminal
+// escape in one must not repaint the operator's screen.
+std::string clean(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
+}
+
 std::string paint(const ReportStyle& s, std::string_view code, std::string_view text) {
   if (!s.color) return std::string(text);
   return fmt::format("\033[{}m{}\033[0m", code, text);
@@ -55,8 +69,8 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     if (!ac.c.in_own_netns) how += " [other netns]";
     if (ac.probe.ran || !ac.probe.output.empty())
       how += fmt::format(" [probe: {}]", ac.probe.output);
-    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", ac.c.name,
-                       fmt::join(ac.c.pids, ","), backend, version, binary, how);
+    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", clean(ac.c.name),
+                       fmt::join(ac.c.pids, ","), backend, version, clean(binary), clean(how));
   }
 
   out += "\nkernel\n";
@@ -64,11 +78,11 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
   out += backend_summary("x_tables", a.ev.kernel.legacy);
   if (const auto& h = a.ev.host_iptables; h.info)
     out +=
-        fmt::format("  host iptables: {} {} ({})\n", h.resolved ? h.resolved->path : "-",
+        fmt::format("  host iptables: {} {} ({})\n", clean(h.resolved ? h.resolved->path : "-"),
                     h.info->version ? to_string(*h.info->version) : "?", to_string(h.info->kind));
   if (a.bin.exists)
     out += fmt::format(
-        "  {}: shim {}{}\n", a.bin.dir, a.bin.shim_installed ? "installed" : "not installed",
+        "  {}: shim {}{}\n", clean(a.bin.dir), a.bin.shim_installed ? "installed" : "not installed",
         a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "");
 
   out += "\nfindings\n";
@@ -77,17 +91,17 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     out +=
         fmt::format("  {} {}: {}\n",
                     paint(style, color_of(x.severity), fmt::format("{:<7}", to_string(x.severity))),
-                    x.code, x.message);
+                    x.code, clean(x.message));
     for (const auto& e : x.evidence)
-      if (!e.empty()) out += fmt::format("          - {}\n", e);
-    out += fmt::format("          fix: {}\n", x.remedy);
+      if (!e.empty()) out += fmt::format("          - {}\n", clean(e));
+    out += fmt::format("          fix: {}\n", clean(x.remedy));
   }
   return out;
 }
 
 std::string npd_line(const AuditEvidence& a, const std::vector<Finding>& f, Severity fail_on) {
   for (const auto& x : f)
-    if (x.severity <= fail_on) return fmt::format("{}: {}", x.code, x.message);
+    if (x.severity <= fail_on) return fmt::format("{}: {}", x.code, clean(x.message));
   return fmt::format("iptables backend consistent: {} ({})", to_string(a.decision.mode),
                      to_string(a.decision.rule));
 }

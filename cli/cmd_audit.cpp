@@ -99,7 +99,8 @@ int run_audit(const AuditCliOptions& opts) {
   if (opts.npd) {
     fmt::print("{}\n", npd_line(*ev, findings, *fail_on));
   } else if (opts.json) {
-    fmt::print("{}\n", audit_json(*ev, findings).dump(2));
+    fmt::print("{}\n", audit_json(*ev, findings)
+                           .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   } else {
     // Colour only for a person at a terminal, and never against NO_COLOR.
     const char* no_color = std::getenv("NO_COLOR");

@@ -79,7 +79,8 @@ int run_detect(const DetectOptions& opts) {
     if (auto w = write_state(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
   }
   if (opts.json)
-    fmt::print("{}\n", detect_json(det->evidence, det->decision).dump(2));
+    fmt::print("{}\n", detect_json(det->evidence, det->decision)
+                           .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   else
     print_plain(det->decision);
   if (opts.write && !opts.json) fmt::print("recorded: {}/{}\n", dir, shim::kStateFile);

@@ -98,9 +98,13 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
   if (!config) return std::unexpected(config.error());
   if (config->version_check_set) settings->version_check = config->version_check;
   // backend-dir in /etc/iptmode/iptmode.conf, where no --backend-dir says otherwise.
-  if (opts.backend_dir.empty() && !config->backend_dir.empty())
+  if (opts.backend_dir.empty() && !config->backend_dir.empty()) {
+    if (config->backend_dir.size() >= sizeof settings->backend_dir)
+      return fail(fmt::format("{}: backend-dir is longer than {} bytes", kDefaultConfigPath,
+                              sizeof settings->backend_dir - 1));
     std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
                   config->backend_dir.c_str());
+  }
   return write_settings(dirfd, dir, *settings);
 }
 

@@ -96,10 +96,16 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "iptmode: {} (see iptmode --help)\n", e.what());
     return kExitError;
   }
-  if (det->parsed()) return run_detect(detect);
-  if (aud->parsed()) return run_audit(audit);
-  if (install->parsed()) return run_shim_install(shim);
-  if (uninstall->parsed()) return run_shim_uninstall(shim);
-  if (watch->parsed()) return run_shim_watch(shim);
+  // Errors are values everywhere below; an exception here is a bug, and it
+  // still ends in one line and the documented status, not an abort.
+  try {
+    if (det->parsed()) return run_detect(detect);
+    if (aud->parsed()) return run_audit(audit);
+    if (install->parsed()) return run_shim_install(shim);
+    if (uninstall->parsed()) return run_shim_uninstall(shim);
+    if (watch->parsed()) return run_shim_watch(shim);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "iptmode: internal error: {} (please report it)\n", e.what());
+  }
   return kExitError;
 }

@@ -134,6 +134,15 @@ Result<void> write_settings(int dirfd, const std::string& dir, const shim::Setti
   if (s.backend_dir[0])
     text += fmt::format("# Where xtables-<mode>-multi live.\nbackend-dir = {}\n", s.backend_dir);
   text += fmt::format("# warn | enforce | off\nversion-check = {}\n", to_string(s.version_check));
+  // What the shim would read back must be what was meant: a path it would
+  // refuse ("..") or cut ("#", over 255 bytes) is refused here instead.
+  shim::Settings back;
+  if (!shim::parse_settings(text, back, nullptr) || std::strcmp(back.detector, s.detector) != 0 ||
+      std::strcmp(back.backend_dir, s.backend_dir) != 0 || back.version_check != s.version_check)
+    return fail(
+        fmt::format("{}/{}: the shim could not read these settings back (detector \"{}\", "
+                    "backend-dir \"{}\"): use absolute paths without \"..\" or \"#\"",
+                    dir, shim::kSettingsFile, s.detector, s.backend_dir));
   // Unchanged settings are not rewritten: `shim watch` would see its own write.
   if (auto old = read_file_bounded(dirfd, shim::kSettingsFile, shim::kSettingsMax);
       old && *old == text)

@@ -67,7 +67,9 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
   push_components(queue, path);
   int links = 0;
 
+  int steps = 0;
   while (!queue.empty()) {
+    if (++steps > kMaxSteps) return sys_error(join(done), ELOOP);
     std::string part = std::move(queue.front());
     queue.pop_front();
     if (part == "..") {
@@ -104,10 +106,12 @@ Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::stri
   if (name.empty() || name.find('/') != std::string_view::npos)
     return fail(fmt::format("\"{}\" is not a command name", name), EINVAL);
   int last_errno = ENOENT;
-  while (true) {
+  int searched = 0;
+  while (searched < kMaxPathEntries) {
     auto colon = path_var.find(':');
     std::string_view dir = path_var.substr(0, colon);
     if (!dir.empty() && dir.front() == '/') {
+      ++searched;
       auto r = resolve_in_root(root_fd, fmt::format("{}/{}", dir, name));
       if (r) {
         struct stat st {};

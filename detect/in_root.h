@@ -19,6 +19,11 @@ inline constexpr std::string_view kDefaultPath =
 
 // Links followed before a lookup gives up, as the kernel's MAXSYMLINKS.
 inline constexpr int kMaxLinks = 40;
+// Path components one lookup may walk in all: 40 links of 4 KiB targets full
+// of "d/../" would otherwise cost seconds each, and a container controls them.
+inline constexpr int kMaxSteps = 4096;
+// PATH entries searched: a container's PATH can be a megabyte long.
+inline constexpr int kMaxPathEntries = 64;
 
 struct Resolved {
   std::string path;                // canonical, absolute inside the root, no symlink left

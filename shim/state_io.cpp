@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,8 +46,8 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
   if (fd < 0)
     refuse("%s/%s: missing, and the detector %s: %s; run `iptmode detect --write --bin-dir %s`",
            at.dir, kStateFile, detector, std::strerror(errno), at.dir);
+  // The fd that was checked is the one run (execveat below), as for the backend.
   Trust t = check_trusted(fd);
-  ::close(fd);
   if (t != Trust::ok) refuse("%s: %s; %s", detector, describe(t), fix_for(t));
 
   int pipefd[2];
@@ -61,10 +62,11 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
   pid_t pid = ::fork();
   if (pid < 0) refuse("fork: %s", std::strerror(errno));
   if (pid == 0) {
-    ::dup2(pipefd[1], STDOUT_FILENO);
+    // Output that missed the pipe would land in the caller's iptables-save.
+    if (::dup2(pipefd[1], STDOUT_FILENO) < 0) ::_exit(126);
     // The caller's stdin is the backend's (iptables-restore's rules), not ours to hand on.
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) ::_exit(126);
     // Every iptables call waits on the lock it holds: a hung detector must end.
     ::alarm(kDetectorSeconds);
     // The detector needs nothing from the caller's environment.
@@ -72,10 +74,13 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
     char* argv[] = {arg0, arg1, arg2, nullptr};
     char env0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char* envp[] = {env0, nullptr};
-    ::execve(detector, argv, envp);
+    // A #! detector is run through /dev/fd/N: the fd must survive the exec.
+    ::fcntl(fd, F_SETFD, 0);
+    ::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     ::_exit(127);
   }
   ::close(pipefd[1]);
+  ::close(fd);
   std::size_t got = 0;
   bool overflow = false;
   for (;;) {

@@ -124,6 +124,18 @@ TEST_CASE("shim install: replaces the six names and records its settings") {
            "--backend-dir", "usr/sbin"});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "absolute"));
+
+  // Paths the shim would refuse or cut when reading them back are refused at
+  // install, and the settings on disk stay as they were.
+  for (std::string bad_dir : {"/usr/../sbin", "/opt/bin#x"}) {
+    CAPTURE(bad_dir);
+    r = run({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
+             "--backend-dir", bad_dir});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "could not read these settings back"));
+    REQUIRE(shim::parse_settings(slurp(dir.settings_path()), s, &bad));
+    CHECK(std::string(s.backend_dir) == "/usr/sbin");
+  }
 }
 
 TEST_CASE("shim install: the names never go missing while installing and uninstalling") {

@@ -1,0 +1,51 @@
+// libFuzzer target: shim::parse_state on arbitrary bytes. Whatever parses
+// must format back (format_state) to text that parses to the same state.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "shim/state.h"
+
+using namespace iptmode;
+using namespace iptmode::shim;
+
+namespace {
+
+bool same_entry(const CacheEntry& a, const CacheEntry& b) {
+  if (a.valid != b.valid) return false;
+  if (!a.valid) return true;
+  if (!(a.id == b.id) || a.has_version != b.has_version) return false;
+  return !a.has_version || a.version == b.version;
+}
+
+bool same(const State& a, const State& b) {
+  if (a.mode != b.mode) return false;
+  // The rule is a C string: format_state writes it with %s.
+  if (std::strncmp(a.rule, b.rule, sizeof a.rule) != 0) return false;
+  if (a.has_nft_writer != b.has_nft_writer) return false;
+  if (a.has_nft_writer && !(a.nft_writer == b.nft_writer)) return false;
+  return same_entry(a.cache[0], b.cache[0]) && same_entry(a.cache[1], b.cache[1]);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  State s;
+  if (parse_state(text, s) != StateError::none) return 0;
+  // rule[] must stay NUL-terminated whatever was parsed.
+  if (std::memchr(s.rule, '\0', sizeof s.rule) == nullptr) __builtin_trap();
+
+  char buf[kStateMax];
+  const std::size_t n = format_state(s, buf, sizeof buf);
+  if (n == 0 || n > sizeof buf) __builtin_trap();  // a parsed state always fits
+  State again;
+  if (parse_state(std::string_view(buf, n), again) != StateError::none) __builtin_trap();
+  if (!same(s, again)) __builtin_trap();
+
+  // A buffer one byte short must give 0, never a partial file.
+  char small[kStateMax];
+  if (format_state(s, small, n - 1) != 0) __builtin_trap();
+  return 0;
+}
