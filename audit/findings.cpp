@@ -276,9 +276,9 @@ void firewalld(const AuditEvidence& a, std::vector<Finding>& out) {
   const bool controller = a.role == Role::controller || a.role == Role::controller_worker;
   const bool worker = a.role == Role::worker || a.role == Role::controller_worker;
   if (controller && !has("k0s-controller", fw.services))
-    missing.push_back("service k0s-controller");
-  if (worker && !has("k0s-worker", fw.services)) missing.push_back("service k0s-worker");
-  if (worker && !fw.masquerade) missing.push_back("masquerade");
+    missing.emplace_back("service k0s-controller");
+  if (worker && !has("k0s-worker", fw.services)) missing.emplace_back("service k0s-worker");
+  if (worker && !fw.masquerade) missing.emplace_back("masquerade");
   if (worker && !has(a.cidrs.pod, fw.sources)) missing.push_back("source " + a.cidrs.pod);
   if (worker && !has(a.cidrs.service, fw.sources)) missing.push_back("source " + a.cidrs.service);
   if (missing.empty()) return;
@@ -287,7 +287,7 @@ void firewalld(const AuditEvidence& a, std::vector<Finding>& out) {
     if (m.starts_with("service "))
       fixes.push_back("--add-service=" + m.substr(8));
     else if (m == "masquerade")
-      fixes.push_back("--add-masquerade");
+      fixes.emplace_back("--add-masquerade");
     else
       fixes.push_back("--add-source=" + m.substr(7));
   }

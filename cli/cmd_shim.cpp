@@ -87,12 +87,12 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
   if (!self) return std::unexpected(self.error());
   if (self->size() >= sizeof settings->detector)
     return fail(fmt::format("{}: path too long", *self));
-  std::snprintf(settings->detector, sizeof settings->detector, "%s", self->c_str());
+  (void)std::snprintf(settings->detector, sizeof settings->detector, "%s", self->c_str());
   if (!opts.backend_dir.empty()) {
     if (opts.backend_dir.front() != '/' || opts.backend_dir.size() >= sizeof settings->backend_dir)
       return fail(fmt::format("--backend-dir {}: must be an absolute path", opts.backend_dir));
-    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
-                  opts.backend_dir.c_str());
+    (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
+                        opts.backend_dir.c_str());
   }
   auto config = load_config(std::string(kDefaultConfigPath), false);
   if (!config) return std::unexpected(config.error());
@@ -102,8 +102,8 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
     if (config->backend_dir.size() >= sizeof settings->backend_dir)
       return fail(fmt::format("{}: backend-dir is longer than {} bytes", kDefaultConfigPath,
                               sizeof settings->backend_dir - 1));
-    std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
-                  config->backend_dir.c_str());
+    (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
+                        config->backend_dir.c_str());
   }
   return write_settings(dirfd, dir, *settings);
 }
@@ -204,7 +204,7 @@ int run_shim_uninstall(const ShimOptions& opts) {
   for (const char* f : {shim::kShimFile, shim::kSettingsFile, shim::kStateFile, shim::kLockFile})
     if (::unlinkat(dirfd->get(), f, 0) != 0 && errno != ENOENT)
       return error_exit(fmt::format("{}/{}: {}", opts.bin_dir, f, std::strerror(errno)));
-  ::fsync(dirfd->get());
+  (void)::fsync(dirfd->get());  // best effort: the unlinks are done either way
   fmt::print("{}: uninstalled; the names link to {}\n", opts.bin_dir, target);
   return kExitOk;
 }
@@ -230,12 +230,12 @@ int run_shim_watch(const ShimOptions& opts) {
       return false;
     }
     if (!changed->empty()) fmt::print("reinstalled: {}\n", fmt::join(*changed, ", "));
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     return true;
   };
   if (!ensure()) return kExitError;
   fmt::print("watching {}\n", opts.bin_dir);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 
   // k0s removes each name and then links it again: acting between the two
   // would make its symlink() fail. So wait for a quiet moment after the last

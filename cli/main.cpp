@@ -1,5 +1,7 @@
 // iptmode: one iptables backend for every writer of a node's packet filter.
 #include <fmt/format.h>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/cmd_audit.h"
@@ -7,7 +9,9 @@
 #include "cli/cmd_shim.h"
 #include "cli/exit_codes.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace iptmode::cli;
   CLI::App app{"iptmode: keeps every writer of a node's packet filter on one iptables backend"};
   app.set_version_flag("--version", std::string(IPTMODE_VERSION));
@@ -96,16 +100,25 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "iptmode: {} (see iptmode --help)\n", e.what());
     return kExitError;
   }
-  // Errors are values everywhere below; an exception here is a bug, and it
-  // still ends in one line and the documented status, not an abort.
-  try {
-    if (det->parsed()) return run_detect(detect);
-    if (aud->parsed()) return run_audit(audit);
-    if (install->parsed()) return run_shim_install(shim);
-    if (uninstall->parsed()) return run_shim_uninstall(shim);
-    if (watch->parsed()) return run_shim_watch(shim);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "iptmode: internal error: {} (please report it)\n", e.what());
-  }
+  if (det->parsed()) return run_detect(detect);
+  if (aud->parsed()) return run_audit(audit);
+  if (install->parsed()) return run_shim_install(shim);
+  if (uninstall->parsed()) return run_shim_uninstall(shim);
+  if (watch->parsed()) return run_shim_watch(shim);
   return kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are values everywhere below; an exception is a bug, and it still
+  // ends in one line and the documented status, not an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "iptmode: internal error: %s (please report it)\n", e.what());
+  } catch (...) {
+    (void)std::fprintf(stderr, "iptmode: internal error (please report it)\n");
+  }
+  return iptmode::cli::kExitError;
 }

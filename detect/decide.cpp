@@ -9,6 +9,7 @@ namespace {
 std::string list_chains(const std::vector<ChainRef>& refs) {
   if (refs.empty()) return "none";
   std::vector<std::string> parts;
+  parts.reserve(refs.size());
   for (const auto& r : refs) parts.push_back(to_string(r));
   return fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -119,7 +120,7 @@ Decision decide(const Evidence& ev, const std::optional<Override>& override_mode
   }
 
   if (!find_hint_chains(ev.kernel.nft).empty() && !find_hint_chains(ev.kernel.legacy).empty())
-    d.warnings.push_back(
+    d.warnings.emplace_back(
         "hint chains in both backends: kubelet ran in both modes at some time, or a stale "
         "backend was never cleaned; the nf_tables hint wins");
 

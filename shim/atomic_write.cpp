@@ -34,7 +34,7 @@ int write_atomic(int dirfd, const char* name, const char* data, std::size_t len,
     ::unlinkat(dirfd, tmp, 0);
     return err;
   }
-  ::fsync(dirfd);
+  (void)::fsync(dirfd);  // the rename is done; a lost directory sync cannot be undone here
   return 0;
 }
 

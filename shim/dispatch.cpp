@@ -64,9 +64,9 @@ int run(int argc, char** argv, char** envp) {
       std::printf("iptmode-shim %s\n", IPTMODE_VERSION);
       return 0;
     }
-    std::fprintf(stderr,
-                 "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
-                 "iptables-save, iptables-restore and their ip6tables twins\n");
+    (void)std::fprintf(stderr,
+                       "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
+                       "iptables-save, iptables-restore and their ip6tables twins\n");
     return 2;
   }
   const NameRoute route = route_name(name);
@@ -138,7 +138,7 @@ int run(int argc, char** argv, char** envp) {
 
   // The backend replaces this process: stdin, stdout, stderr, environment
   // and exit status are its own. The fd that was checked is the one run.
-  ::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  (void)::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);  // returns only on failure
   refuse("%s: exec: %s", backend, std::strerror(errno));
 }
 

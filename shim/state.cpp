@@ -1,6 +1,7 @@
 #include "shim/state.h"
 
 #include <charconv>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
@@ -144,34 +145,53 @@ StateError parse_state(std::string_view text, State& out) {
   return StateError::none;
 }
 
-std::size_t format_state(const State& s, char* buf, std::size_t cap) {
+namespace {
+
+// Appends printf-style into a fixed buffer; once it is full, `len == cap`
+// and nothing more is written. A function, not a lambda, so the format
+// attribute lets the compiler check every call.
+struct Appender {
+  char* buf;
+  std::size_t cap;
   std::size_t len = 0;
-  auto put = [&](const char* fmt, auto... args) {
+
+  [[gnu::format(printf, 2, 3)]] void put(const char* fmt, ...) {
     if (len >= cap) return;
-    int n = std::snprintf(buf + len, cap - len, fmt, args...);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = std::vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
     len = (n < 0 || static_cast<std::size_t>(n) >= cap - len) ? cap
                                                               : len + static_cast<std::size_t>(n);
-  };
-  put("iptmode-shim-state 1\nmode %s\n", to_string(s.mode).data());
-  if (s.rule[0]) put("rule %s\n", s.rule);
+  }
+};
+
+}  // namespace
+
+std::size_t format_state(const State& s, char* buf, std::size_t cap) {
+  Appender out{buf, cap};
+  auto put = [&out](const char* text) { out.put("%s", text); };
+  std::size_t& len = out.len;
+  out.put("iptmode-shim-state 1\nmode %s\n", to_string(s.mode).data());
+  if (s.rule[0]) out.put("rule %s\n", s.rule);
   if (s.has_nft_writer)
-    put("nft-writer %d.%d.%d\n", s.nft_writer.major, s.nft_writer.minor, s.nft_writer.patch);
+    out.put("nft-writer %d.%d.%d\n", s.nft_writer.major, s.nft_writer.minor, s.nft_writer.patch);
   else
-    put("%s", "nft-writer -\n");
+    put("nft-writer -\n");
   for (Mode m : {Mode::nft, Mode::legacy}) {
     const CacheEntry& e = s.cache[cache_index(m)];
     if (!e.valid) continue;
-    put("cache %s %llu %llu %llu %lld %lld ", to_string(m).data(),
-        static_cast<unsigned long long>(e.id.dev), static_cast<unsigned long long>(e.id.ino),
-        static_cast<unsigned long long>(e.id.size), static_cast<long long>(e.id.mtime_sec),
-        static_cast<long long>(e.id.mtime_nsec));
+    out.put("cache %s %llu %llu %llu %lld %lld ", to_string(m).data(),
+            static_cast<unsigned long long>(e.id.dev), static_cast<unsigned long long>(e.id.ino),
+            static_cast<unsigned long long>(e.id.size), static_cast<long long>(e.id.mtime_sec),
+            static_cast<long long>(e.id.mtime_nsec));
     if (e.has_version)
-      put("%d.%d.%d\n", e.version.major, e.version.minor, e.version.patch);
+      out.put("%d.%d.%d\n", e.version.major, e.version.minor, e.version.patch);
     else
       put("-\n");
   }
   if (len >= cap) return 0;
-  put("sum %016llx\n", static_cast<unsigned long long>(fnv1a64(std::string_view(buf, len))));
+  out.put("sum %016llx\n", static_cast<unsigned long long>(fnv1a64(std::string_view(buf, len))));
   return len >= cap ? 0 : len;
 }
 

@@ -76,7 +76,7 @@ long run_detector(const Place& at, const char* detector, char* buf, std::size_t 
     char* envp[] = {env0, nullptr};
     // A #! detector is run through /dev/fd/N: the fd must survive the exec.
     ::fcntl(fd, F_SETFD, 0);
-    ::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    (void)::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     ::_exit(127);
   }
   ::close(pipefd[1]);

@@ -42,7 +42,7 @@ void report(VersionCheck policy, const char* fmt, ...) {
   char line[768];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(line, sizeof line, fmt, ap);
+  (void)std::vsnprintf(line, sizeof line, fmt, ap);  // a cut line is still one line
   va_end(ap);
   if (policy == VersionCheck::enforce) refuse("%s (version-check = enforce)", line);
   warn("%s", line);
