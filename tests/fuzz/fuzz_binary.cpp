@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   BinaryScanner s;
   std::size_t at = 0;
   for (std::size_t k = 0; at < file.size(); ++k) {
-    const std::size_t len = std::min(sizes[k % std::max<std::size_t>(n_sizes, 1)], file.size() - at);
+    const std::size_t len =
+        std::min(sizes[k % std::max<std::size_t>(n_sizes, 1)], file.size() - at);
     s.feed(file.substr(at, len));
     if (k % 3 == 0) s.feed(std::string_view{});  // empty chunks change nothing
     at += len;

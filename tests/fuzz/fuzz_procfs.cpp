@@ -18,8 +18,7 @@ std::optional<std::string_view> reference_env(std::string_view environ, std::str
   while (!environ.empty()) {
     auto nul = environ.find('\0');
     std::string_view entry = environ.substr(0, nul);
-    if (entry.size() > key.size() && entry.substr(0, key.size()) == key &&
-        entry[key.size()] == '=')
+    if (entry.size() > key.size() && entry.substr(0, key.size()) == key && entry[key.size()] == '=')
       return entry.substr(key.size() + 1);
     if (nul == std::string_view::npos) break;
     environ.remove_prefix(nul + 1);
@@ -66,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view base = base_name(rest);
   // The base name lies inside the path it came from and has no '/', unless
   // the path is all slashes.
-  if (!base.empty() && (base.data() < rest.data() || base.data() + base.size() > rest.data() + rest.size()))
+  if (!base.empty() &&
+      (base.data() < rest.data() || base.data() + base.size() > rest.data() + rest.size()))
     __builtin_trap();
   if (base.find('/') != std::string_view::npos && base != "/") __builtin_trap();
   (void)base_name(key);

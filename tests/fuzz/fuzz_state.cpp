@@ -1,7 +1,9 @@
-// libFuzzer target: shim::parse_state on arbitrary bytes. Whatever parses
+// libFuzzer target: shim::parse_state on arbitrary bytes, and on the same
+// bytes as a body with the right checksum line appended. Whatever parses
 // must format back (format_state) to text that parses to the same state.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
@@ -28,12 +30,10 @@ bool same(const State& a, const State& b) {
   return same_entry(a.cache[0], b.cache[0]) && same_entry(a.cache[1], b.cache[1]);
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
+// Parses `text`; whatever parses must round-trip through format_state.
+void check(std::string_view text) {
   State s;
-  if (parse_state(text, s) != StateError::none) return 0;
+  if (parse_state(text, s) != StateError::none) return;
   // rule[] must stay NUL-terminated whatever was parsed.
   if (std::memchr(s.rule, '\0', sizeof s.rule) == nullptr) __builtin_trap();
 
@@ -47,5 +47,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A buffer one byte short must give 0, never a partial file.
   char small[kStateMax];
   if (format_state(s, small, n - 1) != 0) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  check(text);
+  // A fuzzer cannot forge FNV-1a sums: also take the input as the body of a
+  // file and append the right sum line, so the line parser is reached.
+  if (size + 1 + 21 <= kStateMax) {
+    char file[kStateMax];
+    std::memcpy(file, data, size);
+    std::size_t len = size;
+    if (len == 0 || file[len - 1] != '\n') file[len++] = '\n';
+    const int n = std::snprintf(file + len, sizeof file - len, "sum %016llx\n",
+                                static_cast<unsigned long long>(fnv1a64({file, len})));
+    if (n == 21) check(std::string_view(file, len + 21));
+  }
   return 0;
 }

@@ -1,0 +1,39 @@
+// libFuzzer target: firewalld.conf and zone XML parsers on arbitrary bytes.
+// The input is split at its first NUL: firewalld.conf before, the zone after
+// (no NUL: the whole input is given to both).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "audit/firewalld.h"
+
+using namespace iptmode;
+
+namespace {
+
+bool inside(std::string_view whole, std::string_view part) {
+  return whole.find(part) != std::string_view::npos;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view all(reinterpret_cast<const char*>(data), size);
+  const auto nul = all.find('\0');
+  const std::string_view conf = all.substr(0, nul);
+  const std::string_view zone = nul == std::string_view::npos ? all : all.substr(nul + 1);
+
+  FirewalldState fw;
+  parse_firewalld_conf(conf, fw);
+  if (fw.zone.empty()) __builtin_trap();  // "public" unless the file names one
+  if (fw.zone != "public" && !inside(conf, fw.zone)) __builtin_trap();
+  if (fw.backend && !inside(conf, *fw.backend)) __builtin_trap();
+
+  parse_zone_xml(zone, fw);
+  // Every value comes from the text: a scan never invents bytes.
+  for (const auto& s : fw.services)
+    if (!inside(zone, s)) __builtin_trap();
+  for (const auto& s : fw.sources)
+    if (!inside(zone, s)) __builtin_trap();
+  return 0;
+}
