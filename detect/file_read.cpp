@@ -21,16 +21,27 @@ std::unexpected<Error> errno_error(const std::string& path) {
 
 }  // namespace
 
+Result<UniqueFd> reopen_regular(UniqueFd path_fd, const std::string& name) {
+  struct stat st {};
+  if (::fstat(path_fd.get(), &st) != 0) return errno_error(name);
+  if (S_ISLNK(st.st_mode)) return fail(fmt::format("{}: {}", name, std::strerror(ELOOP)), ELOOP);
+  // /proc files report size 0 but are regular; FIFOs, devices and sockets
+  // could block, never end, or act on being opened.
+  if (!S_ISREG(st.st_mode)) return fail(fmt::format("{}: not a regular file", name), EINVAL);
+  const std::string self = fmt::format("/proc/self/fd/{}", path_fd.get());
+  UniqueFd fd(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return errno_error(name);
+  return fd;
+}
+
 Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::size_t limit,
                                       bool follow_link) {
-  const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (follow_link ? 0 : O_NOFOLLOW);
-  UniqueFd fd(::openat(dirfd, path.c_str(), flags));
-  if (!fd) return errno_error(path);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_error(path);
-  // /proc files report size 0 but are regular; FIFOs, devices and sockets
-  // could block or never end.
-  if (!S_ISREG(st.st_mode)) return fail(fmt::format("{}: not a regular file", path));
+  UniqueFd path_fd(
+      ::openat(dirfd, path.c_str(), O_PATH | O_CLOEXEC | (follow_link ? 0 : O_NOFOLLOW)));
+  if (!path_fd) return errno_error(path);
+  auto opened = reopen_regular(std::move(path_fd), path);
+  if (!opened) return std::unexpected(opened.error());
+  UniqueFd fd = std::move(*opened);
 
   std::string out;
   char buf[16384];

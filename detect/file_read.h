@@ -7,8 +7,16 @@
 #include <string>
 
 #include "detect/error.h"
+#include "detect/fd.h"
 
 namespace iptmode {
+
+// Opens `path_fd` (an O_PATH descriptor) for reading if, and only if, it is
+// a regular file. Opening a device node runs its driver's open routine (a
+// planted watchdog node, say), so the type is checked before the open, on
+// the very inode that is then opened (through /proc/self/fd). A symlink is
+// ELOOP, anything else not regular EINVAL.
+Result<UniqueFd> reopen_regular(UniqueFd path_fd, const std::string& name);
 
 // Reads at most `limit` bytes of the regular or proc file at `path` (relative
 // to `dirfd`, or absolute with AT_FDCWD). A longer file is an error that says

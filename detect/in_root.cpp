@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "detect/file_read.h"
+
 namespace iptmode {
 namespace {
 
@@ -134,7 +136,8 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
   std::string_view tail = path;
   while (!tail.empty() && tail.front() == '/') tail.remove_prefix(1);
   const std::string rel = tail.empty() ? std::string(".") : std::string(tail);
-  const int flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+  // O_PATH first: the type is checked before anything is opened for reading.
+  const int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
   long r = openat2_confined(root_fd, rel, flags);
   if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
     // No openat2 (kernel < 5.6, or a seccomp filter): the path is already
@@ -142,11 +145,7 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
     r = ::openat(root_fd, rel.c_str(), flags);
   }
   if (r < 0) return sys_error(path, errno);
-  UniqueFd fd(static_cast<int>(r));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return sys_error(path, errno);
-  if (!S_ISREG(st.st_mode)) return fail(fmt::format("{}: not a regular file", path), EINVAL);
-  return fd;
+  return reopen_regular(UniqueFd(static_cast<int>(r)), path);
 }
 
 }  // namespace iptmode

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -452,6 +453,27 @@ TEST_CASE("in_root: a maze of links full of d/../ ends with ELOOP, not hours of 
   path += "/";
   auto w = which_in_root(root.fd(), path, "end");
   CHECK_FALSE(w.has_value());
+}
+
+}  // namespace iptmode
+
+namespace iptmode {
+
+TEST_CASE("in_root: a device node is refused by its type, before any open for reading") {
+  // mknod of a device needs root: skipped outside CI, a failure in it.
+  if (::geteuid() != 0) {
+    const char* ci = std::getenv("CI");
+    REQUIRE_MESSAGE(!(ci && std::string_view(ci) == "true"), "needs root under CI=true");
+    return;
+  }
+  TempRoot root;
+  root.dir("usr/sbin");
+  const std::string dev = root.path() + "/usr/sbin/iptables";
+  REQUIRE(::mknod(dev.c_str(), S_IFCHR | 0755, ::makedev(1, 3)) == 0);  // like /dev/null
+  auto fd = open_in_root(root.fd(), "/usr/sbin/iptables");
+  REQUIRE_FALSE(fd.has_value());
+  CHECK(fd.error().errnum == EINVAL);
+  CHECK(fd.error().message.find("not a regular file") != std::string::npos);
 }
 
 }  // namespace iptmode

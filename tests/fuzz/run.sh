@@ -157,6 +157,9 @@ common_flags=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1)
 report() {
   local log=$1
   grep -m1 -E '^SUMMARY: |ERROR: libFuzzer|runtime error' "$log" | sed 's/^/  /'
+  # The first frame in our code: the failed check, or the faulting line.
+  grep -m1 -oE ' in [^ ].* /[^ ]*/(detect|shim|audit|cli|tests/fuzz)/[^ ]+:[0-9]+' "$log" |
+    sed -E 's|^ in (.*) '"$repo"'/|  at: \1 |'
   awk '/^==[0-9]+==ERROR|runtime error:|ALARM: working on the last Unit|==[0-9]+== ERROR: libFuzzer/{p=1} p{print "  | " $0; if (++n >= 40) exit}' "$log"
 }
 
