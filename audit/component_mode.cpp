@@ -64,8 +64,11 @@ std::optional<std::string> kube_proxy_config_path(const std::vector<std::string>
 
 std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i].starts_with("--proxy-mode=")) return lower(argv[i].substr(13));
-    if (argv[i] == "--proxy-mode" && i + 1 < argv.size()) return lower(argv[i + 1]);
+    // An empty --proxy-mode is kube-proxy's default, iptables.
+    if (argv[i].starts_with("--proxy-mode=") && argv[i].size() > 13)
+      return lower(argv[i].substr(13));
+    if (argv[i] == "--proxy-mode" && i + 1 < argv.size() && !argv[i + 1].empty())
+      return lower(argv[i + 1]);
   }
   // KubeProxyConfiguration: a top-level `mode:` key.
   std::string_view text = config_text;

@@ -75,9 +75,16 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
         cfg.components.emplace_back(name);
       }
     } else if (key == "backend-dir") {
-      if (value.empty() || value.front() != '/')
-        return fail(
-            fmt::format("{}: backend-dir must be an absolute path, not \"{}\"", where(), value));
+      // The shim reads this path back from its own settings: what it would
+      // refuse or cut (a NUL, a ".." component, 256 bytes or more) is
+      // refused here, with the line, rather than at install.
+      const bool dotdot = value == ".." || value.starts_with("../") || value.ends_with("/..") ||
+                          value.find("/../") != std::string_view::npos;
+      if (value.empty() || value.front() != '/' || dotdot || value.size() >= 256 ||
+          value.find('\0') != std::string_view::npos)
+        return fail(fmt::format(
+            "{}: backend-dir must be an absolute path under 256 bytes without \"..\", not \"{}\"",
+            where(), value));
       cfg.backend_dir = std::string(value);
     } else {
       return fail(fmt::format(

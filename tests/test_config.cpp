@@ -245,3 +245,22 @@ TEST_CASE("config: load_config on something that is not a regular file") {
 }
 
 }  // namespace iptmode
+
+namespace iptmode {
+
+TEST_CASE("config: backend-dir the shim could not read back is refused with its line") {
+  for (std::string_view bad : {std::string_view("/usr/../sbin"), std::string_view("/a/.."),
+                               std::string_view("/usr/sbin\0junk", 14)}) {
+    std::string text = "mode = nft\nbackend-dir = ";
+    text.append(bad);
+    text += "\n";
+    auto cfg = parse_config(text, "/etc/iptmode/iptmode.conf");
+    REQUIRE_FALSE(cfg.has_value());
+    CHECK(cfg.error().message.find("/etc/iptmode/iptmode.conf:2:") != std::string::npos);
+  }
+  CHECK(parse_config("backend-dir = " + std::string(300, 'a').insert(0, "/") + "\n", "f")
+            .has_value() == false);
+  CHECK(parse_config("backend-dir = /usr/..b/sbin\n", "f").has_value());
+}
+
+}  // namespace iptmode
