@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "detect/binary.h"
-#include "detect/mode.h"
+#include "core/binary.h"
+#include "core/mode.h"
 
 namespace iptmode {
 

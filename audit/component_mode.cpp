@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "detect/file_read.h"
 #include "detect/in_root.h"
-#include "detect/text.h"
 
 namespace iptmode {
 namespace {

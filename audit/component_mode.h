@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/mode.h"
+#include "core/version.h"
 #include "detect/components.h"
 #include "detect/kernel.h"
-#include "detect/mode.h"
-#include "detect/version.h"
 
 namespace iptmode {
 

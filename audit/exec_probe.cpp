@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 
 namespace iptmode {
 

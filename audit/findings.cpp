@@ -8,7 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "audit/owners.h"
-#include "detect/known_bad.h"
+#include "core/known_bad.h"
 
 namespace iptmode {
 namespace {

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "audit/audit_evidence.h"
-#include "detect/error.h"
+#include "core/error.h"
+#include "core/paths.h"
 
 namespace iptmode {
 
 struct AuditOptions {
   std::string host_root = "/";
-  std::string bin_dir = "/var/lib/k0s/bin";
+  std::string bin_dir = kDefaultBinDir;
   std::optional<Override> override_mode;
   std::vector<std::string> extra_components;
   Role role = Role::none;

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 
+#include "core/text.h"
 #include "detect/file_read.h"
-#include "detect/text.h"
 
 namespace iptmode {
 void parse_k0s_yaml(std::string_view text, ClusterCidrs& out) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/paths.h"
+
 namespace iptmode::cli {
 
 struct AuditCliOptions {
@@ -14,7 +16,7 @@ struct AuditCliOptions {
   std::string mode;  // auto | nft | legacy; empty: the config decides
   std::string config;
   std::string host_root = "/";
-  std::string bin_dir = "/var/lib/k0s/bin";
+  std::string bin_dir = kDefaultBinDir;
   std::string role;  // controller | worker | controller+worker; empty: none
   std::string pod_cidr;
   std::string service_cidr;

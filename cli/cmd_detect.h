@@ -3,8 +3,9 @@
 
 #include <string>
 
+#include "core/error.h"
+#include "core/paths.h"
 #include "detect/decide.h"
-#include "detect/error.h"
 #include "detect/evidence.h"
 
 namespace iptmode::cli {
@@ -16,7 +17,7 @@ struct DetectOptions {
   std::string host_root = "/";
   bool write = false;        // record the decision in <bin-dir>/iptmode-shim.state
   bool print_state = false;  // print the state text instead (the shim's first call)
-  std::string bin_dir;       // empty: /var/lib/k0s/bin
+  std::string bin_dir;       // empty: kDefaultBinDir
 };
 
 struct Detection {

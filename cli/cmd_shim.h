@@ -4,10 +4,12 @@
 
 #include <string>
 
+#include "core/paths.h"
+
 namespace iptmode::cli {
 
 struct ShimOptions {
-  std::string bin_dir = "/var/lib/k0s/bin";
+  std::string bin_dir = kDefaultBinDir;
   std::string backend_dir;  // empty: keep the recorded one (default: the bin dir)
   std::string shim;         // the shim binary to install; empty: found beside iptmode
   bool dry_run = false;

@@ -29,7 +29,8 @@ int run(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   det->add_flag("--write", detect.write,
                 "Record the decision for the shim in <bin-dir>/iptmode-shim.state");
-  det->add_option("--bin-dir", detect.bin_dir, "The shim's directory (default /var/lib/k0s/bin)");
+  det->add_option("--bin-dir", detect.bin_dir,
+                  "The shim's directory (default " + std::string(iptmode::kDefaultBinDir) + ")");
   auto* print_state =
       det->add_flag("--print-state", detect.print_state,
                     "Print the state the shim records, nothing else (the shim's first call)");
@@ -52,7 +53,8 @@ int run(int argc, char** argv) {
   aud->add_option("--host-root", audit.host_root,
                   "Read host files (/etc, /usr/sbin, the bin dir) under this directory")
       ->check(CLI::ExistingDirectory);
-  aud->add_option("--bin-dir", audit.bin_dir, "The k0s bin dir (default /var/lib/k0s/bin)");
+  aud->add_option("--bin-dir", audit.bin_dir,
+                  "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) + ")");
   aud->add_option("--role", audit.role, "Check firewalld for this k0s role")
       ->check(CLI::IsMember({"controller", "worker", "controller+worker"}));
   aud->add_option("--pod-cidr", audit.pod_cidr,
@@ -69,7 +71,8 @@ int run(int argc, char** argv) {
   sh->require_subcommand(1);
   auto add_bin_dir = [&](CLI::App* c) {
     c->add_option("--bin-dir", shim.bin_dir,
-                  "The directory of the six iptables names (default /var/lib/k0s/bin)");
+                  "The directory of the six iptables names (default " +
+                      std::string(iptmode::kDefaultBinDir) + ")");
   };
   auto* install = sh->add_subcommand("install", "Put the shim in place of the six iptables names");
   add_bin_dir(install);

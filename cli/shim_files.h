@@ -5,16 +5,15 @@
 #include <optional>
 #include <string>
 
+#include "core/error.h"
+#include "core/fd.h"
+#include "core/paths.h"
 #include "detect/decide.h"
-#include "detect/error.h"
 #include "detect/evidence.h"
-#include "detect/fd.h"
 #include "shim/settings.h"
 #include "shim/state.h"
 
 namespace iptmode::cli {
-
-inline constexpr const char* kDefaultBinDir = "/var/lib/k0s/bin";
 
 // The state a decision records: mode, rule, and the newest iptables-nft
 // among the components (the writer an nft reader must not be older than).

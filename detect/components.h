@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "detect/binary.h"
-#include "detect/error.h"
+#include "core/binary.h"
+#include "core/error.h"
 #include "detect/in_root.h"
 
 namespace iptmode {

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "detect/file_read.h"
-#include "detect/text.h"
 
 namespace iptmode {
 namespace {
@@ -21,18 +21,6 @@ bool valid_name(std::string_view s) {
 }
 
 }  // namespace
-
-std::string_view to_string(VersionCheck v) {
-  switch (v) {
-    case VersionCheck::warn:
-      return "warn";
-    case VersionCheck::enforce:
-      return "enforce";
-    case VersionCheck::off:
-      return "off";
-  }
-  return "warn";
-}
 
 Result<Config> parse_config(std::string_view text, std::string_view path) {
   Config cfg;

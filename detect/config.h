@@ -11,12 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "detect/error.h"
-#include "detect/mode.h"
+#include "core/error.h"
+#include "core/mode.h"
+#include "core/version_policy.h"
 
 namespace iptmode {
-
-enum class VersionCheck { warn, enforce, off };
 
 struct Config {
   std::optional<Mode> mode;  // nullopt: auto
@@ -35,15 +34,5 @@ Result<Config> parse_config(std::string_view text, std::string_view path);
 // A missing file is the default Config unless `must_exist` (an explicit
 // --config names a file that must be there).
 Result<Config> load_config(const std::string& path, bool must_exist);
-
-std::string_view to_string(VersionCheck v);
-
-// "warn", "enforce", "off". Inline: the static shim parses it too.
-inline std::optional<VersionCheck> parse_version_check(std::string_view s) {
-  if (s == "warn") return VersionCheck::warn;
-  if (s == "enforce") return VersionCheck::enforce;
-  if (s == "off") return VersionCheck::off;
-  return std::nullopt;
-}
 
 }  // namespace iptmode

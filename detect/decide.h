@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mode.h"
 #include "detect/evidence.h"
-#include "detect/mode.h"
 
 namespace iptmode {
 
@@ -34,8 +34,8 @@ struct Decision {
   Mode mode = Mode::nft;
   Rule rule = Rule::kernel_default;
   std::vector<Reason> reasons;  // all five steps, in order
-  std::vector<std::string>
-      warnings;  // hints in both backends; an override that overrules the evidence
+  // Hints in both backends; an override that overrules the evidence.
+  std::vector<std::string> warnings;
 };
 
 struct Override {

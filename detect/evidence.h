@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "detect/components.h"
-#include "detect/error.h"
 #include "detect/kernel.h"
 #include "detect/modules.h"
 

@@ -9,28 +9,20 @@
 
 #include <fmt/format.h>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 
 namespace iptmode {
-namespace {
-
-std::unexpected<Error> errno_error(const std::string& path) {
-  int e = errno;
-  return fail(fmt::format("{}: {}", path, std::strerror(e)), e);
-}
-
-}  // namespace
 
 Result<UniqueFd> reopen_regular(UniqueFd path_fd, const std::string& name) {
   struct stat st {};
-  if (::fstat(path_fd.get(), &st) != 0) return errno_error(name);
-  if (S_ISLNK(st.st_mode)) return fail(fmt::format("{}: {}", name, std::strerror(ELOOP)), ELOOP);
+  if (::fstat(path_fd.get(), &st) != 0) return errno_fail(name);
+  if (S_ISLNK(st.st_mode)) return sys_fail(name, ELOOP);
   // /proc files report size 0 but are regular; FIFOs, devices and sockets
   // could block, never end, or act on being opened.
   if (!S_ISREG(st.st_mode)) return fail(fmt::format("{}: not a regular file", name), EINVAL);
   const std::string self = fmt::format("/proc/self/fd/{}", path_fd.get());
   UniqueFd fd(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return errno_error(name);
+  if (!fd) return errno_fail(name);
   return fd;
 }
 
@@ -38,7 +30,7 @@ Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::s
                                       bool follow_link) {
   UniqueFd path_fd(
       ::openat(dirfd, path.c_str(), O_PATH | O_CLOEXEC | (follow_link ? 0 : O_NOFOLLOW)));
-  if (!path_fd) return errno_error(path);
+  if (!path_fd) return errno_fail(path);
   auto opened = reopen_regular(std::move(path_fd), path);
   if (!opened) return std::unexpected(opened.error());
   UniqueFd fd = std::move(*opened);
@@ -49,7 +41,7 @@ Result<std::string> read_file_bounded(int dirfd, const std::string& path, std::s
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_error(path);
+      return errno_fail(path);
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > limit)

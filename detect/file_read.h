@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <string>
 
-#include "detect/error.h"
-#include "detect/fd.h"
+#include "core/error.h"
+#include "core/fd.h"
 
 namespace iptmode {
 

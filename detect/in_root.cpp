@@ -17,10 +17,6 @@
 namespace iptmode {
 namespace {
 
-std::unexpected<Error> sys_error(std::string_view what, int e) {
-  return fail(fmt::format("{}: {}", what, std::strerror(e)), e);
-}
-
 void push_components(std::deque<std::string>& queue, std::string_view path) {
   std::deque<std::string> parts;
   while (!path.empty()) {
@@ -58,7 +54,7 @@ long openat2_confined(int root_fd, const std::string& rel, std::uint64_t flags) 
 
 Result<UniqueFd> open_root(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error(dir, errno);
+  if (!fd) return sys_fail(dir, errno);
   return fd;
 }
 
@@ -71,7 +67,7 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
 
   int steps = 0;
   while (!queue.empty()) {
-    if (++steps > kMaxSteps) return sys_error(join(done), ELOOP);
+    if (++steps > kMaxSteps) return sys_fail(join(done), ELOOP);
     std::string part = std::move(queue.front());
     queue.pop_front();
     if (part == "..") {
@@ -83,14 +79,14 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
     std::string rel = relative(done);
     struct stat st {};
     if (::fstatat(root_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-      return sys_error(join(done), errno);
+      return sys_fail(join(done), errno);
 
     if (S_ISLNK(st.st_mode)) {
-      if (++links > kMaxLinks) return sys_error(join(done), ELOOP);
+      if (++links > kMaxLinks) return sys_fail(join(done), ELOOP);
       char target[4096];
       ssize_t n = ::readlinkat(root_fd, rel.c_str(), target, sizeof target);
-      if (n < 0) return sys_error(join(done), errno);
-      if (static_cast<std::size_t>(n) >= sizeof target) return sys_error(join(done), ENAMETOOLONG);
+      if (n < 0) return sys_fail(join(done), errno);
+      if (static_cast<std::size_t>(n) >= sizeof target) return sys_fail(join(done), ENAMETOOLONG);
       std::string_view t(target, static_cast<std::size_t>(n));
       out.links.push_back(fmt::format("{} -> {}", join(done), t));
       done.pop_back();
@@ -98,7 +94,7 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
       push_components(queue, t);
       continue;
     }
-    if (!queue.empty() && !S_ISDIR(st.st_mode)) return sys_error(join(done), ENOTDIR);
+    if (!queue.empty() && !S_ISDIR(st.st_mode)) return sys_fail(join(done), ENOTDIR);
   }
   out.path = join(done);
   return out;
@@ -144,7 +140,7 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
     // canonical, so a plain openat with a final O_NOFOLLOW is the fallback.
     r = ::openat(root_fd, rel.c_str(), flags);
   }
-  if (r < 0) return sys_error(path, errno);
+  if (r < 0) return sys_fail(path, errno);
   return reopen_regular(UniqueFd(static_cast<int>(r)), path);
 }
 

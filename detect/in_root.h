@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "detect/error.h"
-#include "detect/fd.h"
+#include "core/error.h"
+#include "core/fd.h"
 
 namespace iptmode {
 

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "detect/file_read.h"
-#include "detect/text.h"
 
 extern "C" {
 #include <libiptc/libip6tc.h>

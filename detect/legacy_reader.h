@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "detect/error.h"
+#include "core/error.h"
 #include "detect/kernel.h"
 
 namespace iptmode {

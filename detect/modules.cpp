@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "detect/file_read.h"
-#include "detect/text.h"
 
 namespace iptmode {
 namespace {

@@ -2,7 +2,7 @@
 // iptables-nft-save, and never writing.
 #pragma once
 
-#include "detect/error.h"
+#include "core/error.h"
 #include "detect/kernel.h"
 
 namespace iptmode {

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 #include "detect/file_read.h"
 
 namespace iptmode {
@@ -23,20 +23,8 @@ std::unexpected<Error> gone_or(const Error& e) {
   return std::unexpected<Error>(e);
 }
 
-Result<std::string> read_link(int dirfd, const std::string& path) {
-  char buf[4096];
-  ssize_t n = ::readlinkat(dirfd, path.c_str(), buf, sizeof buf);
-  if (n < 0) {
-    int e = errno;
-    return fail(fmt::format("{}: {}", path, std::strerror(e)), e);
-  }
-  if (static_cast<std::size_t>(n) >= sizeof buf)
-    return fail(fmt::format("{}: link target too long", path), ENAMETOOLONG);
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
 Result<std::uint64_t> ns_id(int proc_fd, const std::string& path) {
-  auto link = read_link(proc_fd, path);
+  auto link = read_link_at(proc_fd, path);
   if (!link) return std::unexpected(link.error());
   auto id = parse_ns_link(*link);
   if (!id) return fail(fmt::format("{}: unexpected link \"{}\"", path, *link), EINVAL);
@@ -109,7 +97,7 @@ Result<ProcessInfo> read_identity(int proc_fd, pid_t pid) {
   p.argv = split_nul(*cmdline);
 
   // Kernel threads have no exe; a permission error leaves it empty too.
-  if (auto exe = read_link(proc_fd, dir + "/exe")) p.exe = *exe;
+  if (auto exe = read_link_at(proc_fd, dir + "/exe")) p.exe = *exe;
   return p;
 }
 

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-#include "detect/mode.h"
+#include "core/mode.h"
 
 namespace iptmode::shim {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "detect/text.h"
+#include "core/text.h"
 
 namespace iptmode::shim {
 namespace {

@@ -1,9 +1,11 @@
 // The shim's settings, DIR/iptmode-shim.conf, written by `iptmode shim
 // install` and editable by the operator:
 //
-//   detector = /usr/sbin/iptmode     (run as `detector detect --print-state` when there is no
-//   state) backend-dir = /var/lib/k0s/bin   (where xtables-<mode>-multi live; default: the shim's
-//   own dir) version-check = warn | enforce | off
+//   detector = /usr/sbin/iptmode
+//       run as `detector detect --print-state` when there is no state
+//   backend-dir = /var/lib/k0s/bin
+//       where xtables-<mode>-multi live; default: the shim's own dir
+//   version-check = warn | enforce | off
 //
 // A missing file means the defaults. Parsing allocates nothing.
 #pragma once
@@ -11,7 +13,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "detect/config.h"
+#include "core/version_policy.h"
 
 namespace iptmode::shim {
 

@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "detect/mode.h"
-#include "detect/version.h"
+#include "core/mode.h"
+#include "core/version.h"
 
 namespace iptmode::shim {
 

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "detect/binary.h"
-#include "detect/known_bad.h"
+#include "core/binary.h"
+#include "core/known_bad.h"
 #include "shim/message.h"
 #include "shim/names.h"
 

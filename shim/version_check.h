@@ -5,7 +5,7 @@
 
 #include <sys/stat.h>
 
-#include "detect/config.h"
+#include "core/version_policy.h"
 #include "shim/state.h"
 #include "shim/state_io.h"
 

@@ -2,7 +2,7 @@
 // without running it (running a container's binary on the host would be
 // both unsafe and wrong). Synthetic bytes pin down each rule; the machine's
 // real xtables binaries check that the rules fit what iptables actually ships.
-#include "detect/binary.h"
+#include "core/binary.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 #include <doctest/doctest.h>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 #include "tests/support/temp_dir.h"
 
 namespace iptmode {

@@ -1,7 +1,7 @@
 // The known-bad table and the reader/writer skew rule decide whether iptmode
 // warns about (or, with version-check=enforce, refuses) a node's iptables.
 // The edges of each range are where a wrong comparison would show.
-#include "detect/known_bad.h"
+#include "core/known_bad.h"
 
 #include <doctest/doctest.h>
 

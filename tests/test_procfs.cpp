@@ -20,7 +20,7 @@
 
 #include <doctest/doctest.h>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 
 namespace iptmode {
 namespace {

@@ -2,7 +2,7 @@
 // binaries and from package names (rpm and dpkg). A wrong parse silently
 // moves a node into or out of the known-bad table, so both what is accepted
 // and what is rejected matter.
-#include "detect/version.h"
+#include "core/version.h"
 
 #include <string>
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "detect/binary.h"
+#include "core/binary.h"
 
 using namespace iptmode;
 

@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 #include "detect/in_root.h"
 
 using namespace iptmode;

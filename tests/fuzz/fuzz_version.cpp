@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "detect/version.h"
+#include "core/version.h"
 
 using namespace iptmode;
 

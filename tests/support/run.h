@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "detect/fd.h"
+#include "core/fd.h"
 
 namespace iptmode::test {
 

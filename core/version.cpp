@@ -1,4 +1,4 @@
-#include "detect/version.h"
+#include "core/version.h"
 
 #include <charconv>
 

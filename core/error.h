@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <string>
+#include <string_view>
 
 namespace iptmode {
 
@@ -22,5 +23,11 @@ using Result = std::expected<T, Error>;
 inline std::unexpected<Error> fail(std::string message, int errnum = 0) {
   return std::unexpected<Error>(Error{std::move(message), errnum});
 }
+
+// "<what>: <strerror(e)>", carrying `e`: the one form of a failed system call.
+std::unexpected<Error> sys_fail(std::string_view what, int e);
+
+// sys_fail with the current errno.
+std::unexpected<Error> errno_fail(std::string_view what);
 
 }  // namespace iptmode

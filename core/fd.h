@@ -1,9 +1,13 @@
-// An owned file descriptor, closed on scope exit.
+// An owned file descriptor, closed on scope exit, and the one reader of a
+// symlink's text.
 #pragma once
 
 #include <unistd.h>
 
+#include <string>
 #include <utility>
+
+#include "core/error.h"
 
 namespace iptmode {
 
@@ -30,5 +34,9 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// The text of the symlink `path` under `dirfd`, whole: a target longer than
+// the buffer is ENAMETOOLONG, never cut.
+Result<std::string> read_link_at(int dirfd, const std::string& path);
 
 }  // namespace iptmode

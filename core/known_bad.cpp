@@ -1,4 +1,4 @@
-#include "detect/known_bad.h"
+#include "core/known_bad.h"
 
 namespace iptmode {
 namespace {

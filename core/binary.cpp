@@ -1,4 +1,4 @@
-#include "detect/binary.h"
+#include "core/binary.h"
 
 #include <unistd.h>
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "detect/mode.h"
-#include "detect/version.h"
+#include "core/mode.h"
+#include "core/version.h"
 
 namespace iptmode {
 

@@ -1,4 +1,4 @@
-#include "detect/mode.h"
+#include "core/mode.h"
 
 namespace iptmode {
 

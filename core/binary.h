@@ -7,9 +7,9 @@
 #include <optional>
 #include <string_view>
 
-#include "detect/error.h"
-#include "detect/mode.h"
-#include "detect/version.h"
+#include "core/error.h"
+#include "core/mode.h"
+#include "core/version.h"
 
 namespace iptmode {
 
