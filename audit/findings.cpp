@@ -106,15 +106,15 @@ void backends(const AuditEvidence& a, std::vector<Finding>& out) {
   }
 
   const bool nft = a.decision.mode == Mode::nft;
-  const auto stray = iptables_rule_count(nft ? k.legacy : k.nft);
-  if (stray > 0) {
+  const RuleCount stray = iptables_rules(nft ? k.legacy : k.nft);
+  if (stray.n > 0) {
     out.push_back(Finding{
         nft ? "LEGACY_RULES_UNDER_NFT" : "NFT_RULES_UNDER_LEGACY",
         Severity::warning,
         fmt::format("{} iptables rules in {}, the backend not selected: packets traverse them too",
-                    stray, nft ? "x_tables" : "nf_tables"),
-        {fmt::format("x_tables {} rules, nf_tables {} rules", iptables_rule_count(k.legacy),
-                     iptables_rule_count(k.nft))},
+                    to_string(stray), nft ? "x_tables" : "nf_tables"),
+        {fmt::format("x_tables {} rules, nf_tables {} rules", to_string(iptables_rules(k.legacy)),
+                     to_string(iptables_rules(k.nft)))},
         fmt::format("find their writer (iptables-{}-save shows them) and move it to {}",
                     nft ? "legacy" : "nft", to_string(a.decision.mode))});
   }

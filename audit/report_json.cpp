@@ -16,6 +16,7 @@ json backend_json(const BackendState& b) {
       chains.push_back(
           {{"name", c.name},
            {"rules", c.rules ? json(*c.rules) : json()},
+           {"rules_exact", c.rules_exact},
            {"owner", is_iptables_table(t) ? std::string(chain_owner(c.name))
                                           : std::string(native_table_owner(t.family, t.name))}});
     tables.push_back({{"family", t.family},
@@ -26,6 +27,7 @@ json backend_json(const BackendState& b) {
   return {{"available", b.available},
           {"note", b.note},
           {"iptables_rules", iptables_rule_count(b)},
+          {"iptables_rules_exact", b.rules_exact},
           {"tables", std::move(tables)}};
 }
 

@@ -67,6 +67,12 @@ std::string audit_metrics(const AuditEvidence* a, const std::vector<Finding>& f,
                      iptables_rule_count(a->ev.kernel.nft));
   out += fmt::format("iptmode_iptables_rules{{backend=\"legacy\"}} {}\n",
                      iptables_rule_count(a->ev.kernel.legacy));
+  family(out, "iptmode_iptables_rules_exact", "gauge",
+         "1 when iptmode_iptables_rules is exact, 0 when it is a lower bound (counting stopped "
+         "once it passed the other backend's).");
+  for (const auto* b : {&a->ev.kernel.nft, &a->ev.kernel.legacy})
+    out += fmt::format("iptmode_iptables_rules_exact{{backend=\"{}\"}} {}\n",
+                       b == &a->ev.kernel.nft ? "nft" : "legacy", b->rules_exact ? 1 : 0);
   return out;
 }
 

@@ -42,7 +42,7 @@ std::string backend_summary(std::string_view label, const BackendState& b) {
   std::size_t chains = 0;
   for (const auto& t : b.tables) chains += t.chains.size();
   return fmt::format("  {:<10} {} tables, {} chains, {} iptables rules\n", label, b.tables.size(),
-                     chains, iptables_rule_count(b));
+                     chains, to_string(iptables_rules(b)));
 }
 
 }  // namespace

@@ -47,15 +47,24 @@ Reason rule_count_step(const KernelState& k) {
     r.text = "rules not counted (an earlier step decided)";
     return r;
   }
-  const auto nft = iptables_rule_count(k.nft);
-  const auto legacy = iptables_rule_count(k.legacy);
-  if (nft > legacy)
+  const RuleCount nft = iptables_rules(k.nft);
+  const RuleCount legacy = iptables_rules(k.legacy);
+  const auto order = compare_counts(nft, legacy);
+  std::string_view outcome;
+  if (!order) {
+    // Not produced by gather_evidence (it counts until the comparison is
+    // proven), but a count that proves nothing must not be read as one.
+    outcome = " (the counts do not prove which is larger)";
+  } else if (*order > 0) {
     r.says = Mode::nft;
-  else if (legacy > nft)
+  } else if (*order < 0) {
     r.says = Mode::legacy;
+  } else {
+    outcome = " (a tie)";
+  }
   r.text = fmt::format(
-      "iptables rules (ip+ip6, filter/nat/mangle/raw/security): nf_tables {}, x_tables {}{}", nft,
-      legacy, nft == legacy ? " (a tie)" : "");
+      "iptables rules (ip+ip6, filter/nat/mangle/raw/security): nf_tables {}, x_tables {}{}",
+      to_string(nft), to_string(legacy), outcome);
   return r;
 }
 

@@ -1,7 +1,5 @@
 #include "detect/evidence.h"
 
-#include <future>
-
 #include "detect/legacy_reader.h"
 #include "detect/nft_reader.h"
 
@@ -21,45 +19,45 @@ Result<Evidence> gather_evidence(const GatherOptions& opts) {
     ev.kernel.nft.note = mods.nft_note;
     ev.kernel.nft.loadable = mods.nft_loadable;
   }
-  // Counting nf_tables rules costs one dump per chain, so it runs on a thread
-  // while x_tables and /proc are read here (libiptc stays on this thread).
-  // Whether an x_tables hint makes the counts unneeded is only known after
-  // that read, so they are taken unless an nf_tables hint decides.
+  // x_tables first: libiptc hands out each table whole, so its count is
+  // exact and comes with the chains (hints) anyway. nf_tables is then counted
+  // only as far as the comparison needs: until it passes that count (usually
+  // its first rule), or to its end, which proves a tie or a loss exactly.
   const bool nft_hinted = !find_hint_chains(ev.kernel.nft).empty();
-  std::future<Result<void>> nft_counts;
-  if (ev.kernel.nft.available && (opts.always_count_rules || !nft_hinted))
-    nft_counts = std::async(std::launch::async, [&] { return count_nft_rules(ev.kernel.nft); });
-  auto join_counts = [&]() -> Result<void> {
-    return nft_counts.valid() ? nft_counts.get() : Result<void>{};
-  };
-
   if (mods.legacy) {
     // A hint in nf_tables decides whatever x_tables holds, but reading on to
     // the first x_tables hint still catches hints in both backends.
     auto legacy = read_legacy({.proc_net = "/proc/net", .stop_at_hint = !opts.always_count_rules});
-    if (!legacy) {
-      (void)join_counts();
-      return std::unexpected(legacy.error());
-    }
+    if (!legacy) return std::unexpected(legacy.error());
     ev.kernel.legacy = std::move(*legacy);
   } else {
     ev.kernel.legacy.available = false;
     ev.kernel.legacy.note = mods.legacy_note;
   }
+  // The audit's findings compare the two counts and name the stray one, so
+  // it counts as detect does: a count above the other's needs no more.
+  const bool legacy_hinted = !find_hint_chains(ev.kernel.legacy).empty();
+  const bool hint_decides = nft_hinted || legacy_hinted;
+  if (ev.kernel.nft.available && (opts.always_count_rules || !hint_decides)) {
+    // An unavailable x_tables holds exactly none; a partly read one (a hint
+    // ended the read) has no count to compare with, so nf_tables is counted whole.
+    std::optional<std::uint64_t> stop_above;
+    if (!ev.kernel.legacy.available) stop_above = 0;
+    if (ev.kernel.legacy.available && ev.kernel.legacy.rules_counted)
+      stop_above = iptables_rule_count(ev.kernel.legacy);
+    if (auto r = count_nft_rules(ev.kernel.nft, stop_above); !r) return std::unexpected(r.error());
+  }
 
   if (auto root = open_root(opts.host_root)) {
     ev.host_iptables = inspect_binary(root->get(), kDefaultPath, "iptables");
   } else {
-    (void)join_counts();
     return std::unexpected(root.error());
   }
 
   std::vector<std::string> names = opts.component_names;
   if (names.empty()) names.assign(std::begin(kDefaultComponents), std::end(kDefaultComponents));
   auto comps = scan_components(names);
-  auto counted = join_counts();
   if (!comps) return std::unexpected(comps.error());
-  if (!counted) return std::unexpected(counted.error());
   ev.components = std::move(*comps);
   return ev;
 }

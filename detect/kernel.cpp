@@ -30,6 +30,22 @@ std::uint64_t iptables_rule_count(const BackendState& b) {
   return n;
 }
 
+RuleCount iptables_rules(const BackendState& b) {
+  if (!b.available) return {0, true};
+  return {iptables_rule_count(b), b.rules_exact};
+}
+
+std::string to_string(const RuleCount& c) {
+  return c.exact ? fmt::format("{}", c.n) : fmt::format("at least {}", c.n);
+}
+
+std::optional<std::strong_ordering> compare_counts(const RuleCount& a, const RuleCount& b) {
+  if (a.exact && b.exact) return a.n <=> b.n;
+  if (!a.exact && b.exact && a.n > b.n) return std::strong_ordering::greater;
+  if (a.exact && !b.exact && b.n > a.n) return std::strong_ordering::less;
+  return std::nullopt;
+}
+
 std::string to_string(const ChainRef& c) {
   return fmt::format("{} {} {}", c.family, c.table, c.chain);
 }

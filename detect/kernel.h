@@ -2,6 +2,7 @@
 // over netlink) and legacy_reader (x_tables, through libiptc).
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@ struct Chain {
   std::string name;
   bool base = false;                   // hooked into the stack (INPUT, PREROUTING, ...)
   std::optional<std::uint64_t> rules;  // unset until rules are counted
+  bool rules_exact = true;             // false: counting stopped inside it, `rules` is "at least"
 };
 
 struct Table {
@@ -26,6 +28,11 @@ struct BackendState {
   std::string note;       // why unavailable; empty otherwise
   bool loadable = false;  // unavailable only because its module is not loaded yet
   bool rules_counted = false;
+  // With rules_counted: false when counting stopped early, once the count
+  // had passed the other backend's (all a comparison needs). The count is
+  // then a lower bound, "at least N": chains not reached have no count, and
+  // the one it stopped in has rules_exact false. Never a guess.
+  bool rules_exact = true;
   std::vector<Table> tables;
   std::vector<std::string> unread;  // "ip filter": tables not read because a hint decided
 };
@@ -52,8 +59,26 @@ struct ChainRef {
 // Hint chains in any ip or ip6 table of the backend.
 std::vector<ChainRef> find_hint_chains(const BackendState& b);
 
-// Rules in the backend's iptables tables (is_iptables_table); needs counted rules.
+// Rules in the backend's iptables tables (is_iptables_table); needs counted
+// rules. A lower bound unless b.rules_exact (see iptables_rules).
 std::uint64_t iptables_rule_count(const BackendState& b);
+
+// A count that is exact or a lower bound ("at least n").
+struct RuleCount {
+  std::uint64_t n = 0;
+  bool exact = true;
+};
+
+// The backend's iptables rules; an unavailable backend holds exactly none.
+RuleCount iptables_rules(const BackendState& b);
+
+// "12" or "at least 12".
+std::string to_string(const RuleCount& c);
+
+// How a compares to b, only where the counts prove it: exact against exact,
+// or a lower bound above an exact count. Unset when they do not (two lower
+// bounds, or a lower bound not above the other).
+std::optional<std::strong_ordering> compare_counts(const RuleCount& a, const RuleCount& b);
 
 std::string to_string(const ChainRef& c);
 

@@ -78,6 +78,16 @@ class Session {
   // (NLM_F_DUMP_INTR, reported by libmnl as EINTR) is an error with errnum
   // EINTR, for the caller to start again.
   Result<void> exchange(const nlmsghdr* req, const MsgFn& on_msg) {
+    static const bool kNever = false;
+    auto r = exchange_until(req, on_msg, kNever);
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+
+  // The same, but gives up after the first batch of answers that leaves
+  // `stop` true: false then (the rest of the dump is left unread, so the
+  // session is spent), true when the dump ended.
+  Result<bool> exchange_until(const nlmsghdr* req, const MsgFn& on_msg, const bool& stop) {
     if (mnl_socket_sendto(nl_.get(), req, req->nlmsg_len) < 0) return nl_error("send", errno);
     auto cb = [](const nlmsghdr* m, void* data) -> int {
       (*static_cast<const MsgFn*>(data))(m);
@@ -88,8 +98,9 @@ class Session {
       if (n < 0) return nl_error("receive", errno);
       int r = mnl_cb_run(buf_.data(), static_cast<std::size_t>(n), req->nlmsg_seq, portid_, cb,
                          const_cast<MsgFn*>(&on_msg));
-      if (r == MNL_CB_STOP) return {};
+      if (r == MNL_CB_STOP) return true;
       if (r < 0) return nl_error("dump", errno);
+      if (stop) return false;
     }
   }
 
@@ -209,45 +220,86 @@ Result<BackendState> read_nft(bool count_rules) {
   return state;
 }
 
-Result<void> count_nft_rules(BackendState& state) {
-  // One rule dump per chain, as iptables-nft-save does: the kernel finds a
-  // named chain directly, while one dump of everything walks the rule list
-  // from the start for every 32 KiB it hands out (quadratic: seconds at
-  // 100,000 rules). The generation read before and after tells whether the
-  // per-chain answers add up to one consistent ruleset.
-  for (int attempt = 0; attempt < kDumpTries; ++attempt) {
-    Session s;
-    if (auto r = s.open(); !r) return r;
-    auto before = generation(s);
-    if (!before) return std::unexpected(before.error());
-    bool interrupted = false;
-    for (auto& t : state.tables) {
-      for (auto& c : t.chains) {
-        std::unique_ptr<nftnl_rule, decltype(&nftnl_rule_free)> filter(nftnl_rule_alloc(),
-                                                                       nftnl_rule_free);
-        if (!filter) return fail("nf_tables: out of memory", ENOMEM);
-        nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, t.name.c_str());
-        nftnl_rule_set_str(filter.get(), NFTNL_RULE_CHAIN, c.name.c_str());
-        alignas(nlmsghdr) char req[1024];
-        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family),
-                                              NLM_F_DUMP, s.next_seq());
-        nftnl_rule_nlmsg_build_payload(nlh, filter.get());
-        std::uint64_t n = 0;
-        auto r = s.exchange(nlh, [&](const nlmsghdr*) { ++n; });
-        if (!r && r.error().errnum == EINTR) {
-          interrupted = true;
-          break;
-        }
-        // A chain deleted since the chain dump has no rules to count.
-        if (!r && r.error().errnum != ENOENT) return r;
-        c.rules = n;
+namespace {
+
+struct ChainCount {
+  std::uint64_t rules = 0;
+  bool complete = true;
+};
+
+// One chain's rules, by a rule dump of that chain alone (as iptables-nft-save
+// does: the kernel finds a named chain directly, while one dump of
+// everything walks the rule list from the start for every 32 KiB it hands
+// out, quadratic: seconds at 100,000 rules). Past `budget` rules the dump is
+// abandoned (complete false) and the session is spent.
+Result<ChainCount> count_chain(Session& s, const Table& t, const Chain& c, std::uint64_t budget) {
+  std::unique_ptr<nftnl_rule, decltype(&nftnl_rule_free)> filter(nftnl_rule_alloc(),
+                                                                 nftnl_rule_free);
+  if (!filter) return fail("nf_tables: out of memory", ENOMEM);
+  nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, t.name.c_str());
+  nftnl_rule_set_str(filter.get(), NFTNL_RULE_CHAIN, c.name.c_str());
+  alignas(nlmsghdr) char req[1024];
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family), NLM_F_DUMP,
+                                        s.next_seq());
+  nftnl_rule_nlmsg_build_payload(nlh, filter.get());
+  ChainCount out;
+  bool stop = false;
+  auto ended = s.exchange_until(
+      nlh, [&](const nlmsghdr*) { stop = ++out.rules > budget; }, stop);
+  // A chain deleted since the chain dump has no rules to count.
+  if (!ended && ended.error().errnum == ENOENT) return ChainCount{};
+  if (!ended) return std::unexpected(ended.error());
+  out.complete = *ended;
+  return out;
+}
+
+// One counting pass; true when the ruleset's generation did not move during
+// it, so the per-chain answers add up to one consistent ruleset.
+Result<bool> count_pass(BackendState& state, std::optional<std::uint64_t> stop_above) {
+  Session s;
+  if (auto r = s.open(); !r) return std::unexpected(r.error());
+  auto before = generation(s);
+  if (!before) return std::unexpected(before.error());
+  const std::uint64_t limit = stop_above.value_or(UINT64_MAX);
+  std::uint64_t total = 0;  // of the iptables tables' chains
+  bool stopped = false, exact = true;
+  for (auto& t : state.tables) {
+    const bool counts = is_iptables_table(t);
+    for (auto& c : t.chains) {
+      c.rules.reset();
+      c.rules_exact = true;
+      if (stop_above && !counts) continue;
+      if (stopped) {
+        exact = exact && !counts;  // a chain left uncounted
+        continue;
       }
-      if (interrupted) break;
+      auto n = count_chain(s, t, c, limit - total);
+      if (!n) return std::unexpected(n.error());
+      c.rules = n->rules;
+      c.rules_exact = n->complete;
+      if (counts) total += n->rules;
+      // An abandoned dump spends the session: nothing more is asked on it.
+      if (!n->complete) exact = false;
+      stopped = !n->complete || total > limit;
     }
-    if (interrupted) continue;
-    auto after = generation(s);
-    if (!after) return std::unexpected(after.error());
-    if (*after == *before) {
+  }
+  // An abandoned dump leaves answers queued: the check gets a fresh socket.
+  Session check;
+  if (auto r = check.open(); !r) return std::unexpected(r.error());
+  auto after = generation(check);
+  if (!after) return std::unexpected(after.error());
+  state.rules_exact = exact;
+  return *after == *before;
+}
+
+}  // namespace
+
+Result<void> count_nft_rules(BackendState& state, std::optional<std::uint64_t> stop_above) {
+  for (int attempt = 0; attempt < kDumpTries; ++attempt) {
+    auto consistent = count_pass(state, stop_above);
+    if (!consistent && consistent.error().errnum == EINTR) continue;
+    if (!consistent) return std::unexpected(consistent.error());
+    if (*consistent) {
       state.rules_counted = true;
       return {};
     }

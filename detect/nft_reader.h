@@ -2,6 +2,9 @@
 // iptables-nft-save, and never writing.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "core/error.h"
 #include "detect/kernel.h"
 
@@ -12,7 +15,12 @@ namespace iptmode {
 // the kernel marks interrupted (NLM_F_DUMP_INTR) is started again.
 Result<BackendState> read_nft(bool count_rules);
 
-// Fills Chain::rules of a state read without them.
-Result<void> count_nft_rules(BackendState& state);
+// Fills Chain::rules of a state read without them, one rule dump per chain.
+// With `stop_above`, only the iptables tables' chains are counted (native
+// nftables tables are left without counts), and counting stops as soon as
+// their total is above it: the result is then "at least N"
+// (BackendState::rules_exact false). Without it, every chain, exactly.
+Result<void> count_nft_rules(BackendState& state,
+                             std::optional<std::uint64_t> stop_above = std::nullopt);
 
 }  // namespace iptmode

@@ -11,15 +11,15 @@ json to_json(const BackendState& b) {
   for (const auto& t : b.tables) {
     json chains = json::array();
     for (const auto& c : t.chains)
-      chains.push_back(
-          {{"name", c.name}, {"base", c.base}, {"rules", c.rules ? json(*c.rules) : json()}});
+      chains.push_back({{"name", c.name},
+                        {"base", c.base},
+                        {"rules", c.rules ? json(*c.rules) : json()},
+                        {"rules_exact", c.rules_exact}});
     tables.push_back({{"family", t.family}, {"name", t.name}, {"chains", std::move(chains)}});
   }
-  return {{"available", b.available},
-          {"note", b.note},
-          {"rules_counted", b.rules_counted},
-          {"tables", std::move(tables)},
-          {"unread", b.unread}};
+  return {{"available", b.available},         {"note", b.note},
+          {"rules_counted", b.rules_counted}, {"rules_exact", b.rules_exact},
+          {"tables", std::move(tables)},      {"unread", b.unread}};
 }
 
 template <class T>

@@ -554,7 +554,8 @@ TEST_CASE("audit: all consistent: nft hint, kube-proxy on an nft iptables") {
   REQUIRE(mangle != nullptr);
   CHECK(mangle->at("iptables") == true);
   CHECK(mangle->at("chains") ==
-        json::parse(R"([{"name":"KUBE-IPTABLES-HINT","rules":0,"owner":"kubelet"}])"));
+        json::parse(
+            R"([{"name":"KUBE-IPTABLES-HINT","rules":0,"rules_exact":true,"owner":"kubelet"}])"));
   CHECK(a.j.at("kernel").at("legacy").at("tables").empty());
 
   CHECK(a.j.at("host").at("nft").at("path") == "/usr/sbin/nft");

@@ -2,7 +2,9 @@
 // number of warnings the decision must give.
 #include <doctest/doctest.h>
 
+#include <compare>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "detect/decide.h"
@@ -301,6 +303,81 @@ TEST_CASE("decide: is pure") {
   CHECK(a.mode == b.mode);
   CHECK(a.rule == b.rule);
   CHECK(a.reasons.size() == b.reasons.size());
+}
+
+namespace {
+
+// A backend whose count stopped early: `rules` seen, at least.
+BackendState at_least(std::uint64_t rules) {
+  BackendState b = backend({table("ip", "filter", {chain("KUBE-SERVICES", rules)})});
+  b.rules_exact = false;
+  b.tables[0].chains[0].rules_exact = false;
+  return b;
+}
+
+Decision decide_counts(BackendState nft, BackendState legacy) {
+  Evidence ev;
+  ev.kernel.nft = std::move(nft);
+  ev.kernel.legacy = std::move(legacy);
+  ev.host_iptables = kHostWrapper;  // no mode: the rule count's answer is the last before default
+  return decide(ev, std::nullopt);
+}
+
+}  // namespace
+
+TEST_CASE("compare_counts: only what the counts prove") {
+  using so = std::strong_ordering;
+  CHECK(compare_counts({3, true}, {3, true}) == so::equal);
+  CHECK(compare_counts({4, true}, {3, true}) == so::greater);
+  CHECK(compare_counts({0, true}, {1, true}) == so::less);
+  // A lower bound above an exact count proves more; at or below it, nothing.
+  CHECK(compare_counts({4, false}, {3, true}) == so::greater);
+  CHECK(compare_counts({3, true}, {4, false}) == so::less);
+  CHECK_FALSE(compare_counts({3, false}, {3, true}).has_value());
+  CHECK_FALSE(compare_counts({2, false}, {3, true}).has_value());
+  CHECK_FALSE(compare_counts({3, true}, {3, false}).has_value());
+  // Two lower bounds prove nothing, however far apart.
+  CHECK_FALSE(compare_counts({1000, false}, {1, false}).has_value());
+  CHECK(to_string(RuleCount{5, false}) == "at least 5");
+  CHECK(to_string(RuleCount{5, true}) == "5");
+}
+
+TEST_CASE("rule-count: a lower bound above the exact other count decides, and says so") {
+  const Decision d = decide_counts(at_least(2), backend({kFilter1}));
+  CHECK(d.mode == Mode::nft);
+  CHECK(d.rule == Rule::rule_count);
+  CHECK(d.reasons[2].text.find("nf_tables at least 2, x_tables 1") != std::string::npos);
+
+  const Decision l = decide_counts(backend({}), at_least(1));
+  CHECK(l.mode == Mode::legacy);
+  CHECK(l.rule == Rule::rule_count);
+  CHECK(l.reasons[2].text.find("nf_tables 0, x_tables at least 1") != std::string::npos);
+}
+
+TEST_CASE("rule-count: an unavailable backend is exactly none, so one rule is proof") {
+  const Decision d = decide_counts(at_least(1), unavailable());
+  CHECK(d.mode == Mode::nft);
+  CHECK(d.rule == Rule::rule_count);
+  CHECK(d.reasons[2].text.find("nf_tables at least 1, x_tables 0") != std::string::npos);
+}
+
+TEST_CASE("rule-count: exact equal counts are a tie, and go on") {
+  const Decision d = decide_counts(backend({kFilter3}), backend({kFilter3}));
+  CHECK(d.rule == Rule::kernel_default);
+  CHECK_FALSE(d.reasons[2].says.has_value());
+  CHECK(d.reasons[2].text.find("nf_tables 3, x_tables 3 (a tie)") != std::string::npos);
+}
+
+TEST_CASE("rule-count: a lower bound that proves nothing decides nothing, and is no tie") {
+  for (auto [nft, legacy] :
+       {std::pair{at_least(1), backend({kFilter1})}, std::pair{backend({kFilter3}), at_least(3)},
+        std::pair{at_least(9), at_least(1)}}) {
+    const Decision d = decide_counts(nft, legacy);
+    CHECK(d.rule == Rule::kernel_default);
+    CHECK_FALSE(d.reasons[2].says.has_value());
+    CHECK(d.reasons[2].text.find("do not prove") != std::string::npos);
+    CHECK(d.reasons[2].text.find("a tie") == std::string::npos);
+  }
 }
 
 }  // namespace iptmode

@@ -1,6 +1,8 @@
 // `iptmode detect --json` against the real kernel: each case builds its
 // packet-filter state with the real iptables-legacy, iptables-nft and nft in
 // a fresh network namespace, then checks the mode and the rule that decided.
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -242,9 +244,21 @@ TEST_CASE("more nft rules than legacy rules: nft") {
 
   CHECK(j.at("mode") == "nft");
   CHECK(j.at("rule") == "rule-count");
-  CHECK(chain_rules(j, "nft", "ip", "filter", "INPUT") == 1);
-  CHECK(chain_rules(j, "nft", "ip", "nat", "POSTROUTING") == 1);
-  CHECK(chain_rules(j, "nft", "ip6", "filter", "INPUT") == 1);
+  // nf_tables is counted only until it passes x_tables' one rule: two of its
+  // three rules are enough, whichever two the kernel lists first.
+  const json& kernel = j.at("evidence").at("kernel");
+  CHECK(kernel.at("legacy").at("rules_exact") == true);
+  CHECK(kernel.at("nft").at("rules_exact") == false);
+  long long counted = 0;
+  for (auto [family, table, chain] : {std::array<const char*, 3>{"ip", "filter", "INPUT"},
+                                      {"ip", "nat", "POSTROUTING"},
+                                      {"ip6", "filter", "INPUT"}})
+    counted += std::max(0LL, chain_rules(j, "nft", family, table, chain));
+  CHECK(counted == 2);
+  CHECK(reason(j, "rule-count")
+            .at("text")
+            .get<std::string>()
+            .find("nf_tables at least 2, x_tables 1") != std::string::npos);
 }
 
 TEST_CASE("ip6 rules are counted: two ip6tables-legacy rules beat one iptables-nft rule") {
@@ -295,10 +309,11 @@ TEST_CASE("native nftables tables are not iptables rules") {
   CHECK(j.at("mode") == host_mode());
   CHECK(j.at("rule") == "host-binary");
   CHECK(reason(j, "rule-count").at("says").is_null());
-  // Seen and counted, just not as iptables rules.
-  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == 1);
-  CHECK(chain_rules(j, "nft", "inet", "firewalld", "in") == 1);
-  CHECK(chain_rules(j, "nft", "ip", "kube-proxy", "services") == 1);
+  // Seen, and not counted: they are not iptables rules, so no count needs them.
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == -1);
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "in") == -1);
+  CHECK(chain_rules(j, "nft", "ip", "kube-proxy", "services") == -1);
+  CHECK(j.at("evidence").at("kernel").at("nft").at("rules_exact") == true);
   const json* in = find_chain(find_table(j, "nft", "inet", "firewalld"), "in");
   REQUIRE(in != nullptr);
   CHECK(in->at("base") == true);
@@ -316,7 +331,9 @@ TEST_CASE("one legacy rule outweighs any number of native nftables rules") {
 
   CHECK(j.at("mode") == "legacy");
   CHECK(j.at("rule") == "rule-count");
-  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == 3);
+  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == -1);  // not an iptables table
+  CHECK(reason(j, "rule-count").at("text").get<std::string>().find("nf_tables 0, x_tables 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("--mode overrides a hint and warns") {
@@ -417,4 +434,88 @@ TEST_CASE("usage errors exit 2") {
     CHECK(r.err.find("banana") != std::string::npos);
     CHECK(r.out == "");
   }
+}
+
+namespace {
+
+// A restore file: `rules` rules in one chain of filter, one transaction.
+std::string restore_file(int rules, const std::string& chain = "KUBE-SVC-BENCH") {
+  std::string out = "*filter\n:" + chain + " - [0:0]\n-A INPUT -j " + chain + "\n";
+  for (int i = 1; i < rules; ++i)
+    out += "-A " + chain + " -s 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) +
+           "/32 -j ACCEPT\n";
+  return out + "COMMIT\n";
+}
+
+void restore(const Netns& ns, const std::string& bin, const std::string& text) {
+  RunOptions o;
+  o.stdin_text = text;
+  ns.exec_ok({bin}, o);
+}
+
+const json& backend_json(const json& j, const char* backend) {
+  return j.at("evidence").at("kernel").at(backend);
+}
+
+}  // namespace
+
+TEST_CASE("an nft-heavy node: nf_tables counted only past x_tables, in its first chain") {
+  if (!require_root()) return;
+  Netns ns;
+  // Far more rules than one netlink answer holds, so the cut is inside the chain.
+  restore(ns, "iptables-nft-restore", restore_file(3000));
+  ipt(ns, "iptables-legacy", {"-A", "FORWARD", "-s", "192.0.2.1", "-j", "ACCEPT"});
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(backend_json(j, "legacy").at("rules_exact") == true);
+  CHECK(backend_json(j, "nft").at("rules_exact") == false);
+  CHECK(backend_json(j, "nft").at("rules_counted") == true);
+  const json* chain = find_chain(find_table(j, "nft", "ip", "filter"), "KUBE-SVC-BENCH");
+  REQUIRE(chain != nullptr);
+  // Cut inside the chain: more than x_tables' one rule, far from all 2999.
+  REQUIRE(chain->at("rules").is_number());
+  CHECK(chain->at("rules_exact") == false);
+  CHECK(chain->at("rules").get<long long>() < 2999);
+  CHECK(reason(j, "rule-count").at("text").get<std::string>().find("nf_tables at least ") !=
+        std::string::npos);
+}
+
+TEST_CASE("a legacy-heavy node: x_tables exact, an empty nf_tables exactly none") {
+  if (!require_root()) return;
+  Netns ns;
+  restore(ns, "iptables-legacy-restore", restore_file(3000));
+  ipt(ns, "iptables-nft", {"-N", "EMPTY"});  // nf_tables has a filter table, without rules
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(backend_json(j, "legacy").at("rules_exact") == true);
+  CHECK(backend_json(j, "nft").at("rules_exact") == true);
+  CHECK(chain_rules(j, "legacy", "ip", "filter", "KUBE-SVC-BENCH") == 2999);
+  CHECK(reason(j, "rule-count").at("text").get<std::string>().find("nf_tables 0, x_tables 3000") !=
+        std::string::npos);
+}
+
+TEST_CASE("a tie of many rules is counted to its end on both sides: a tie") {
+  if (!require_root()) return;
+  Netns ns;
+  restore(ns, "iptables-nft-restore", restore_file(500));
+  restore(ns, "iptables-legacy-restore", restore_file(500));
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("rule") == "host-binary");
+  CHECK(j.at("mode") == host_mode());
+  CHECK(reason(j, "rule-count").at("says").is_null());
+  CHECK(backend_json(j, "nft").at("rules_exact") == true);
+  CHECK(backend_json(j, "legacy").at("rules_exact") == true);
+  CHECK(chain_rules(j, "nft", "ip", "filter", "KUBE-SVC-BENCH") == 499);
+  CHECK(reason(j, "rule-count")
+            .at("text")
+            .get<std::string>()
+            .find("nf_tables 500, x_tables 500 (a tie)") != std::string::npos);
 }
