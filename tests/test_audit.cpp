@@ -326,95 +326,6 @@ void check_xtables_component(const json& c, const std::string& mode) {
 
 // ---------------------------------------------------- processes of our own
 
-// A child started with spawn(): closes its stdin, reads both outputs to the
-// end, reaps it. Nothing is sent to it.
-RunResult finish(Spawned& s, std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-  RunResult r;
-  s.in.reset();
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[65536];
-  while (s.out || s.err) {
-    pollfd fds[2] = {{s.out ? s.out.get() : -1, POLLIN, 0}, {s.err ? s.err.get() : -1, POLLIN, 0}};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.timed_out = true;
-      ::kill(s.pid, SIGKILL);
-      break;
-    }
-    if (::poll(fds, 2, static_cast<int>(left.count())) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (!fds[i].revents) continue;
-      UniqueFd& fd = i == 0 ? s.out : s.err;
-      std::string& sink = i == 0 ? r.out : r.err;
-      ssize_t got = ::read(fd.get(), buf, sizeof buf);
-      if (got > 0)
-        sink.append(buf, static_cast<std::size_t>(got));
-      else if (got == 0 || (errno != EINTR && errno != EAGAIN))
-        fd.reset();
-    }
-  }
-  s.out.reset();
-  s.err.reset();
-  r.exit_code = wait_exit(s.pid);
-  s.pid = -1;
-  return r;
-}
-
-// Like FakeProcess, with arguments after the program name (kube-proxy's
-// --config and --proxy-mode), which FakeProcess does not pass.
-class FakeWithArgs {
- public:
-  FakeWithArgs(TestRoot& root, std::string name, const Netns& ns, std::vector<std::string> args,
-               std::vector<std::string> env = FakeProcess::default_env())
-      : name_(std::move(name)) {
-    const std::string exe = "/usr/local/bin/" + name_;
-    root.copy_in(FAKE_COMPONENT_BIN, exe);
-    std::vector<std::string> argv{"/usr/bin/unshare",
-                                  "--mount",
-                                  "--fork",
-                                  "--kill-child",
-                                  "--root=" + root.dir().string(),
-                                  exe};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv = ns.wrap(argv);
-    child_ = spawn(argv, env);
-    std::string out;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    char buf[256];
-    while (out.find('\n') == std::string::npos) {
-      pollfd p{child_.out.get(), POLLIN, 0};
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-      ssize_t got = ::read(child_.out.get(), buf, sizeof buf);
-      if (got <= 0) break;
-      out.append(buf, static_cast<std::size_t>(got));
-    }
-    if (out.starts_with("ready ")) pid_ = std::atoi(out.c_str() + 6);
-    if (pid_ <= 0) {
-      RunResult r = finish(child_);
-      FAIL("fake " << name_ << " did not report ready: " << describe(argv) << "\n"
-                   << out << r.out << r.err);
-    }
-  }
-  ~FakeWithArgs() {
-    if (child_.pid > 0) finish(child_, std::chrono::seconds(30));
-  }
-  FakeWithArgs(const FakeWithArgs&) = delete;
-  FakeWithArgs& operator=(const FakeWithArgs&) = delete;
-  pid_t pid() const { return pid_; }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  Spawned child_;
-  pid_t pid_ = -1;
-};
-
 pid_t parent_of(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
@@ -912,7 +823,7 @@ TEST_CASE("audit: components that exit while the audit runs never break it") {
       if (what == 0) ::kill(fakes[i]->pid(), SIGKILL);
       if (what != 2) fakes[i].reset();
     }
-    RunResult r = finish(audit);
+    RunResult r = collect(audit, Clock::now() + std::chrono::seconds(120));
     ++exits[std::clamp(r.exit_code, 0, 2)];
     json j = parse_audit(argv, r);
     for (const json& c : j.at("components")) {
@@ -1164,7 +1075,8 @@ TEST_CASE("audit: read-only: kernel state and files are the same before and afte
   TestRoot kp_root;
   install_xtables(kp_root, "nft");
   kp_root.write_file("/var/lib/kube-proxy/config.conf", "mode: iptables\n");
-  FakeWithArgs kp(kp_root, "kube-proxy", ns, {"--config=/var/lib/kube-proxy/config.conf"});
+  FakeProcess kp(kp_root, "kube-proxy", &ns, FakeProcess::default_env(),
+                 {"--config=/var/lib/kube-proxy/config.conf"});
   TestRoot calico_root;
   install_xtables(calico_root, "legacy");
   auto calico_env = FakeProcess::default_env();
@@ -1265,7 +1177,8 @@ TEST_CASE("audit: kube-proxy in nftables mode with a newer nft than the host's")
   root.write_file("/var/lib/kube-proxy/config.conf",
                   "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
                   "mode: nftables\n");
-  FakeWithArgs kp(root, "kube-proxy", ns, {"--config", "/var/lib/kube-proxy/config.conf"});
+  FakeProcess kp(root, "kube-proxy", &ns, FakeProcess::default_env(),
+                 {"--config", "/var/lib/kube-proxy/config.conf"});
 
   Audit a = run_audit(ns);
   INFO("audit --json: " << a.j.dump(2));

@@ -2,15 +2,10 @@
 // tool: parse errors must point at the line and the offending word, and
 // loading must never hang or read without bound whatever sits at the path.
 #include "detect/config.h"
+#include "tests/support/in_child.h"
 #include "tests/support/temp_dir.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -23,45 +18,8 @@
 namespace iptmode {
 namespace {
 
+using test::in_child_with_deadline;
 using test::TempDir;
-
-// Runs `fn` in a child process and waits for it at most `ms`: a call that
-// blocks fails the test instead of hanging the suite. Returns what the child
-// wrote to its pipe, or nullopt when the deadline passed (the child is killed).
-template <class F>
-std::optional<std::string> in_child_with_deadline(F fn, int ms) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::close(p[0]);
-    std::string out = fn();
-    (void)!::write(p[1], out.data(), out.size());
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string out;
-  bool timed_out = false;
-  for (;;) {
-    pollfd pfd{p[0], POLLIN, 0};
-    int n = ::poll(&pfd, 1, ms);
-    if (n == 0) {
-      timed_out = true;
-      break;
-    }
-    char buf[4096];
-    ssize_t r = ::read(p[0], buf, sizeof buf);
-    if (r <= 0) break;
-    out.append(buf, static_cast<std::size_t>(r));
-  }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ::close(p[0]);
-  if (timed_out) return std::nullopt;
-  return out;
-}
 
 Config parse_ok(std::string_view text) {
   auto r = parse_config(text, "test.conf");
@@ -173,7 +131,7 @@ TEST_CASE("config: errors name path:line and the offending key or value") {
 
 TEST_CASE("config: load_config on a missing file") {
   TempDir dir;
-  const std::string missing = dir.path() + "/iptmode.conf";
+  const std::string missing = dir.str() + "/iptmode.conf";
 
   // The default path may be absent: defaults.
   auto r = load_config(missing, false);
@@ -225,10 +183,10 @@ TEST_CASE("config: load_config on something that is not a regular file") {
   SUBCASE("a directory") {
     auto e = load_config(dir.path(), false);
     REQUIRE_FALSE(e.has_value());
-    CHECK(contains(e.error().message, dir.path()));
+    CHECK(contains(e.error().message, dir.str()));
   }
   SUBCASE("a FIFO: an error, without waiting for a writer") {
-    std::string fifo = dir.path() + "/iptmode.conf";
+    std::string fifo = dir.str() + "/iptmode.conf";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     // No process ever opens the FIFO for writing: an open or read that
     // blocks would wait forever, so the call runs under a deadline.

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/as_nobody.h"
 #include "tests/support/detect.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
@@ -403,9 +404,9 @@ TEST_CASE("detect writes nothing into either backend") {
 TEST_CASE("not root: exit 2 with one line that says so") {
   if (!require_root()) return;
   Netns ns;
+  const RunnableCopies runnable;
   for (const bool json_flag : {false, true}) {
-    std::vector<std::string> argv{"setpriv",        "--reuid=65534", "--regid=65534",
-                                  "--clear-groups", IPTMODE_BIN,     "detect"};
+    std::vector<std::string> argv = as_nobody({runnable(IPTMODE_BIN), "detect"});
     if (json_flag) argv.push_back("--json");
     RunResult r = ns.exec(argv);
     CAPTURE(describe(argv));

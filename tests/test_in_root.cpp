@@ -6,12 +6,9 @@
 #include "detect/in_root.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,50 +21,26 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/in_child.h"
+#include "tests/support/require_root.h"
+#include "tests/support/temp_dir.h"
+
 namespace iptmode {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh root under /tmp, removed with everything in it on scope exit
-// (remove_all deletes links, never what they point to).
-class TempRoot {
+// A TempDir opened as a root; each test builds its tree in one of its own.
+class TempRoot : public test::TempDir {
  public:
-  TempRoot() {
-    char tmpl[] = "/tmp/iptmode-in-root-test-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-    auto fd = open_root(path_);
+  TempRoot() : TempDir("iptmode-in-root-test") {
+    auto fd = open_root(str());
     if (!fd) throw std::runtime_error(fd.error().message);
     fd_ = std::move(*fd);
   }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
-
   int fd() const { return fd_.get(); }
-  const std::string& path() const { return path_; }
-
-  // `rel` is relative to the root; parent directories are created.
-  void file(const std::string& rel, const std::string& content, mode_t mode = 0644) const {
-    std::string p = path_ + "/" + rel;
-    fs::create_directories(fs::path(p).parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    fs::permissions(p, static_cast<fs::perms>(mode), fs::perm_options::replace);
-  }
-  void dir(const std::string& rel) const { fs::create_directories(path_ + "/" + rel); }
-  void link(const std::string& rel, const std::string& target) const {
-    std::string p = path_ + "/" + rel;
-    fs::create_directories(fs::path(p).parent_path());
-    if (::symlink(target.c_str(), p.c_str()) != 0)
-      throw std::runtime_error("symlink " + p + ": " + std::to_string(errno));
-  }
 
  private:
-  std::string path_;
   UniqueFd fd_;
 };
 
@@ -79,43 +52,7 @@ std::string read_all(int fd) {
   return out;
 }
 
-// Runs `fn` in a child process and waits for it at most `ms`: a call that
-// blocks fails the test instead of hanging the suite. Returns what the child
-// wrote to its pipe, or nullopt when the deadline passed (the child is killed).
-template <class F>
-std::optional<std::string> in_child_with_deadline(F fn, int ms) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::close(p[0]);
-    std::string out = fn();
-    (void)!::write(p[1], out.data(), out.size());
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string out;
-  bool timed_out = false;
-  for (;;) {
-    pollfd pfd{p[0], POLLIN, 0};
-    int n = ::poll(&pfd, 1, ms);
-    if (n == 0) {
-      timed_out = true;
-      break;
-    }
-    char buf[4096];
-    ssize_t r = ::read(p[0], buf, sizeof buf);
-    if (r <= 0) break;
-    out.append(buf, static_cast<std::size_t>(r));
-  }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ::close(p[0]);
-  if (timed_out) return std::nullopt;
-  return out;
-}
+using test::in_child_with_deadline;
 
 int errnum_of(const Result<Resolved>& r) {
   return r ? 0 : r.error().errnum;
@@ -388,8 +325,8 @@ TEST_CASE("in_root: open_in_root opens only regular files") {
   root.file("usr/sbin/xtables-nft-multi", "nft bytes");
   root.link("usr/sbin/iptables", "xtables-nft-multi");
   root.dir("var/lib");
-  const std::string fifo = root.path() + "/run/fifo";
-  fs::create_directories(root.path() + "/run");
+  const std::string fifo = root.str() + "/run/fifo";
+  fs::create_directories(root.str() + "/run");
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
 
   auto ok = open_in_root(root.fd(), "/usr/sbin/xtables-nft-multi");
@@ -425,8 +362,8 @@ TEST_CASE("in_root: open_in_root opens only regular files") {
 TEST_CASE("in_root: open_root needs an existing directory") {
   TempRoot root;
   root.file("file", "x");
-  CHECK_FALSE(open_root(root.path() + "/missing").has_value());
-  CHECK_FALSE(open_root(root.path() + "/file").has_value());
+  CHECK_FALSE(open_root(root.str() + "/missing").has_value());
+  CHECK_FALSE(open_root(root.str() + "/file").has_value());
 }
 
 }  // namespace iptmode
@@ -460,15 +397,11 @@ TEST_CASE("in_root: a maze of links full of d/../ ends with ELOOP, not hours of 
 namespace iptmode {
 
 TEST_CASE("in_root: a device node is refused by its type, before any open for reading") {
-  // mknod of a device needs root: skipped outside CI, a failure in it.
-  if (::geteuid() != 0) {
-    const char* ci = std::getenv("CI");
-    REQUIRE_MESSAGE(!(ci && std::string_view(ci) == "true"), "needs root under CI=true");
-    return;
-  }
+  // mknod of a device needs root.
+  if (!test::require_root()) return;
   TempRoot root;
   root.dir("usr/sbin");
-  const std::string dev = root.path() + "/usr/sbin/iptables";
+  const std::string dev = root.str() + "/usr/sbin/iptables";
   REQUIRE(::mknod(dev.c_str(), S_IFCHR | 0755, ::makedev(1, 3)) == 0);  // like /dev/null
   auto fd = open_in_root(root.fd(), "/usr/sbin/iptables");
   REQUIRE_FALSE(fd.has_value());

@@ -19,6 +19,7 @@
 #include "shim/names.h"
 #include "shim/settings.h"
 #include "shim/state.h"
+#include "tests/support/as_nobody.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
 #include "tests/support/shim_env.h"
@@ -394,25 +395,24 @@ TEST_CASE("shim install, uninstall and watch need root") {
   if (!require_root()) return;
   BinDir dir(false);
   const auto before = snapshot(dir.path());
-  const std::vector<std::string> nobody = {"setpriv", "--reuid=65534", "--regid=65534",
-                                           "--clear-groups"};
-  auto as_nobody = [&](std::vector<std::string> argv) {
-    argv.insert(argv.begin(), nobody.begin(), nobody.end());
-    return run(argv);
+  const RunnableCopies runnable;
+  const std::string iptmode = runnable(IPTMODE_BIN), shim = runnable(SHIM_BIN);
+  const std::string bin_dir = dir.path().string();
+  auto as_nobody_run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), iptmode);
+    return run(as_nobody(args));
   };
-  RunResult r = as_nobody(install_argv(dir.path()));
+  RunResult r = as_nobody_run({"shim", "install", "--bin-dir", bin_dir, "--shim", shim});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "needs root"));
-  r = as_nobody(uninstall_argv(dir.path()));
+  r = as_nobody_run({"shim", "uninstall", "--bin-dir", bin_dir});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "needs root"));
-  r = as_nobody(
-      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  r = as_nobody_run({"shim", "watch", "--bin-dir", bin_dir, "--shim", shim});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "needs root"));
   // Looking is allowed: --dry-run prints the plan and changes nothing.
-  r = as_nobody({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim",
-                 SHIM_BIN, "--dry-run"});
+  r = as_nobody_run({"shim", "install", "--bin-dir", bin_dir, "--shim", shim, "--dry-run"});
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   CHECK(contains(r.out, "link " + dir.str("iptables") + " -> iptmode-shim"));
   check_same(before, snapshot(dir.path()));

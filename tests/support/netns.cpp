@@ -4,8 +4,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
-#include <string_view>
 
 #include <doctest/doctest.h>
 
@@ -42,17 +40,6 @@ RunResult Netns::exec(const std::vector<std::string>& argv, const RunOptions& op
 
 RunResult Netns::exec_ok(const std::vector<std::string>& argv, const RunOptions& opts) const {
   return run_ok(wrap(argv), opts);
-}
-
-bool require_root() {
-  if (::geteuid() == 0) return true;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string_view(ci) == "true") {
-    FAIL_CHECK("root tests need root; CI must run as root");
-  } else {
-    MESSAGE("skipped: root tests need root (run as root, or in CI)");
-  }
-  return false;
 }
 
 }  // namespace iptmode::test

@@ -1,10 +1,10 @@
-// A network namespace of the test's own, and the root check every root test
-// starts with.
+// A network namespace of the test's own.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "tests/support/require_root.h"  // every root test starts with it
 #include "tests/support/run.h"
 
 namespace iptmode::test {
@@ -29,10 +29,5 @@ class Netns {
  private:
   std::string name_;
 };
-
-// True when the test may go on. Not root: outside CI the test is skipped with
-// a MESSAGE (return early on false); under CI=true it fails, because CI must
-// run the root tests.
-bool require_root();
 
 }  // namespace iptmode::test

@@ -131,17 +131,13 @@ int wait_exit(pid_t pid) {
   return -1;
 }
 
-RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
-  Spawned child = spawn(argv, opts.env);
+RunResult collect(Spawned& child, Clock::time_point deadline, std::string_view stdin_text) {
   RunResult r;
-
-  std::string_view to_write = opts.stdin_text ? std::string_view(*opts.stdin_text) : "";
-  if (to_write.empty())
+  if (stdin_text.empty())
     child.in.reset();
   else
     ::fcntl(child.in.get(), F_SETFL, O_NONBLOCK);
 
-  const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
   char buf[65536];
   while (child.out || child.err) {
     pollfd fds[3];
@@ -150,8 +146,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
     if (child.in) fds[i_in = n++] = {child.in.get(), POLLOUT, 0};
     if (child.out) fds[i_out = n++] = {child.out.get(), POLLIN, 0};
     if (child.err) fds[i_err = n++] = {child.err.get(), POLLIN, 0};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
       break;
@@ -162,9 +157,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     }
     if (i_in >= 0 && fds[i_in].revents) {
-      ssize_t w = ::write(child.in.get(), to_write.data(), to_write.size());
-      if (w > 0) to_write.remove_prefix(static_cast<std::size_t>(w));
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || to_write.empty()) child.in.reset();
+      ssize_t w = ::write(child.in.get(), stdin_text.data(), stdin_text.size());
+      if (w > 0) stdin_text.remove_prefix(static_cast<std::size_t>(w));
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_text.empty()) child.in.reset();
     }
     auto drain = [&](int idx, UniqueFd& fd, std::string& sink) {
       if (idx < 0 || !fds[idx].revents) return;
@@ -177,19 +172,42 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
     drain(i_out, child.out, r.out);
     drain(i_err, child.err, r.err);
   }
-  if (r.timed_out) {
-    ::kill(child.pid, SIGKILL);
-    child.in.reset();
-    child.out.reset();
-    child.err.reset();
-    wait_exit(child.pid);
-    r.exit_code = -1;
-    r.err += "\n[timed out after " + std::to_string(opts.timeout.count()) + " ms: killed]";
-    return r;
-  }
+  if (r.timed_out) ::kill(child.pid, SIGKILL);
   child.in.reset();
+  child.out.reset();
+  child.err.reset();
   r.exit_code = wait_exit(child.pid);
+  child.pid = -1;
+  if (r.timed_out) r.exit_code = -1;
   return r;
+}
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
+  Spawned child = spawn(argv, opts.env);
+  RunResult r = collect(child, Clock::now() + opts.timeout,
+                        opts.stdin_text ? std::string_view(*opts.stdin_text) : "");
+  if (r.timed_out)
+    r.err += "\n[timed out after " + std::to_string(opts.timeout.count()) + " ms: killed]";
+  return r;
+}
+
+bool read_until(int fd, std::string& buf, const std::function<bool(const std::string&)>& done,
+                Clock::time_point deadline) {
+  char chunk[4096];
+  while (!done(buf)) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return done(buf);
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+  return true;
 }
 
 RunResult run_ok(const std::vector<std::string>& argv, const RunOptions& opts) {

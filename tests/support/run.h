@@ -5,8 +5,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/fd.h"
@@ -45,6 +47,19 @@ Spawned spawn(const std::vector<std::string>& argv,
 int wait_exit(pid_t pid);
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& opts = {});
+
+using Clock = std::chrono::steady_clock;
+
+// Sends `stdin_text` to a spawned child (then closes its stdin), collects its
+// stdout and stderr until both end, and reaps it. At the deadline it is
+// killed: timed_out, exit_code -1. The child's pid is -1 afterwards.
+RunResult collect(Spawned& child, Clock::time_point deadline, std::string_view stdin_text = {});
+
+// Reads `fd` into `buf` until `done(buf)` holds, the stream ends or the
+// deadline passes; returns whether `done` held. Blocking reads under poll, no
+// sleeps.
+bool read_until(int fd, std::string& buf, const std::function<bool(const std::string&)>& done,
+                Clock::time_point deadline);
 
 // As run, but fails the current test (doctest REQUIRE level) with the
 // command, exit code and stderr unless it exits 0.

@@ -1,21 +1,17 @@
-// What the shim's root tests share: a k0s-style bin dir of the test's own,
-// fake backends of any version, a counting detector, and reading a child's
-// output up to a deadline. Header-only (the build lists no other support
-// sources for the root tests).
+// What the shim's root tests share: file helpers, fake backends of any
+// version, a k0s-style bin dir of the test's own, a counting detector, and a
+// child that is stopped however the test leaves. Header-only.
 #pragma once
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -28,6 +24,7 @@
 #include "shim/names.h"
 #include "shim/state.h"
 #include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode::test {
 
@@ -91,34 +88,6 @@ inline std::string link_of(const fs::path& p) {
   ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
   return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
 }
-
-// mkdtemp under /tmp, mode 0755 and root's (the shim trusts nothing else);
-// removed with everything in it on destruction.
-class TempDir {
- public:
-  explicit TempDir(const char* prefix = "iptmode-shim-test") {
-    std::string templ = std::string("/tmp/") + prefix + ".XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr)
-      throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-    path_ = templ;
-    ::chmod(path_.c_str(), 0755);
-    if (::chown(path_.c_str(), 0, 0) != 0 && ::geteuid() == 0)
-      throw std::runtime_error(std::string("chown: ") + std::strerror(errno));
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    if (ec) std::fprintf(stderr, "warning: remove %s: %s\n", path_.c_str(), ec.message().c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // ---------------------------------------------------------------- fake backends
 
@@ -251,71 +220,6 @@ class CountingDetector {
 };
 
 // ---------------------------------------------------------------- children
-
-using Clock = std::chrono::steady_clock;
-
-// Reads `fd` into `buf` until `done(buf)` holds, the stream ends or the
-// deadline passes; returns whether `done` held. Blocking reads under poll, no
-// sleeps.
-inline bool read_until(int fd, std::string& buf,
-                       const std::function<bool(const std::string&)>& done,
-                       Clock::time_point deadline) {
-  char chunk[4096];
-  while (!done(buf)) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return done(buf);
-    buf.append(chunk, static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Collects a spawned child's stdout and stderr until both end (or the
-// deadline: then it is killed), and its exit code.
-inline RunResult collect(Spawned& child, Clock::time_point deadline) {
-  child.in.reset();
-  RunResult r;
-  char chunk[65536];
-  while (child.out || child.err) {
-    pollfd fds[2];
-    nfds_t n = 0;
-    int i_out = -1, i_err = -1;
-    if (child.out) fds[i_out = static_cast<int>(n++)] = {child.out.get(), POLLIN, 0};
-    if (child.err) fds[i_err = static_cast<int>(n++)] = {child.err.get(), POLLIN, 0};
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      r.timed_out = true;
-      break;
-    }
-    int ready = ::poll(fds, n, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-    auto drain = [&](int idx, UniqueFd& fd, std::string& sink) {
-      if (idx < 0 || !fds[idx].revents) return;
-      ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
-      if (got > 0)
-        sink.append(chunk, static_cast<std::size_t>(got));
-      else if (got == 0 || errno != EINTR)
-        fd.reset();
-    };
-    drain(i_out, child.out, r.out);
-    drain(i_err, child.err, r.err);
-  }
-  if (r.timed_out) ::kill(child.pid, SIGKILL);
-  child.out.reset();
-  child.err.reset();
-  r.exit_code = wait_exit(child.pid);
-  if (r.timed_out) r.exit_code = -1;
-  return r;
-}
 
 // A spawned child that is killed (SIGTERM) and reaped when the test leaves,
 // however it leaves.

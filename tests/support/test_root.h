@@ -10,21 +10,17 @@
 #include <vector>
 
 #include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode::test {
 
 class Netns;
 
-// mkdtemp on construction, removed with everything in it on destruction.
-// Paths called `inside` are absolute paths as seen from within the root.
+// A TempDir seen as a root directory. Paths called `inside` are absolute
+// paths as seen from within the root.
 class TestRoot {
  public:
-  TestRoot();
-  ~TestRoot();
-  TestRoot(const TestRoot&) = delete;
-  TestRoot& operator=(const TestRoot&) = delete;
-
-  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
 
   // ROOT + inside.
   std::filesystem::path host_path(std::string_view inside) const;
@@ -39,15 +35,16 @@ class TestRoot {
   void write_file(std::string_view inside, std::string_view bytes, mode_t mode = 0644);
 
  private:
-  std::filesystem::path dir_;
+  TempDir dir_{"iptmode-root"};
 };
 
 // FAKE_COMPONENT_BIN copied into the root as /usr/local/bin/<name> (so its
 // comm is <name>) and started there through
 //   [ip netns exec NS] unshare --mount --fork --kill-child --root=ROOT /usr/local/bin/<name>
-// with exactly `env` as its environment. The constructor returns once the
-// process has said "ready <pid>"; the destructor closes its stdin, which makes
-// it exit, and reaps it.
+//   ARGS...
+// with exactly `env` as its environment (ARGS as kube-proxy's --config). The constructor returns
+// once the process has said "ready <pid>"; the destructor closes its stdin, which makes it exit,
+// and reaps it.
 class FakeProcess {
  public:
   static std::vector<std::string> default_env() {
@@ -56,7 +53,7 @@ class FakeProcess {
 
   // `netns` null: the test's own network namespace.
   FakeProcess(TestRoot& root, std::string name, const Netns* netns,
-              std::vector<std::string> env = default_env());
+              std::vector<std::string> env = default_env(), std::vector<std::string> args = {});
   ~FakeProcess();
   FakeProcess(const FakeProcess&) = delete;
   FakeProcess& operator=(const FakeProcess&) = delete;
