@@ -10,27 +10,14 @@
 #include <vector>
 
 #include "audit/component_mode.h"
+#include "tests/support/evidence.h"
 
 namespace iptmode {
 namespace {
 
 using Strings = std::vector<std::string>;
 
-Chain chain(std::string name, std::uint64_t rules = 0) {
-  return Chain{std::move(name), false, rules};
-}
-Table table(std::string family, std::string name, std::vector<Chain> chains) {
-  return Table{std::move(family), std::move(name), std::move(chains)};
-}
-BackendState backend(std::vector<Table> tables = {}) {
-  BackendState b;
-  b.rules_counted = true;
-  b.tables = std::move(tables);
-  return b;
-}
-KernelState kernel(std::vector<Table> nft, std::vector<Table> legacy) {
-  return KernelState{backend(std::move(nft)), backend(std::move(legacy))};
-}
+using namespace test;
 
 const Table kMangleHint = table("ip", "mangle", {chain("KUBE-IPTABLES-HINT")});
 const Table kMangleCanary6 = table("ip6", "mangle", {chain("KUBE-KUBELET-CANARY")});

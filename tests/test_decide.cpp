@@ -8,23 +8,13 @@
 #include <vector>
 
 #include "detect/decide.h"
+#include "tests/support/evidence.h"
 
 namespace iptmode {
 namespace {
 
-Table table(std::string family, std::string name, std::vector<Chain> chains) {
-  return Table{std::move(family), std::move(name), std::move(chains)};
-}
-Chain chain(std::string name, std::uint64_t rules = 0) {
-  return Chain{std::move(name), false, rules};
-}
+using namespace test;
 
-BackendState backend(std::vector<Table> tables) {
-  BackendState b;
-  b.rules_counted = true;
-  b.tables = std::move(tables);
-  return b;
-}
 BackendState uncounted(std::vector<Table> tables) {
   BackendState b = backend(std::move(tables));
   b.rules_counted = false;
