@@ -162,49 +162,92 @@ void shim(const AuditEvidence& a, std::vector<Finding>& out) {
   }
 }
 
+// One iptables binary that writes this node's rules.
 struct Writer {
-  std::string who;
-  Version v;
+  std::string who;    // "kube-proxy (pid 12)", "the host's iptables", the shim's backend
+  std::string path;   // the binary, inside its root
+  std::string check;  // how a person reads its version by hand
+  Mode mode;
+  std::optional<Version> v;
 };
 
-void versions(const AuditEvidence& a, std::vector<Finding>& out) {
-  // Every iptables binary that writes this node's rules, with its backend.
-  std::vector<std::pair<Mode, Writer>> all;
+std::string describe(const Writer& w) {
+  return fmt::format("{}: {} iptables-{} {}", w.who, w.path.empty() ? "?" : w.path,
+                     to_string(w.mode), w.v ? to_string(*w.v) : "version unknown");
+}
+
+std::vector<Writer> writers(const AuditEvidence& a) {
+  std::vector<Writer> all;
+  auto path = [](const BinaryEvidence& b) { return b.resolved ? b.resolved->path : ""; };
   for (const auto& ac : a.components) {
     const auto& info = ac.c.iptables.info;
-    if (info && info->mode && info->version && ac.c.in_own_netns)
-      all.push_back({*info->mode, {who(ac.c), *info->version}});
+    if (info && info->mode && ac.c.in_own_netns)
+      all.push_back({who(ac.c), path(ac.c.iptables),
+                     ac.c.pids.empty()
+                         ? std::string("iptables -V")
+                         : fmt::format("nsenter -t {} -m iptables -V", ac.c.pids.front()),
+                     *info->mode, info->version});
   }
-  if (const auto& info = a.ev.host_iptables.info; info && info->mode && info->version)
-    all.push_back({*info->mode, {"the host's iptables", *info->version}});
+  if (const auto& info = a.ev.host_iptables.info; info && info->mode)
+    all.push_back({"the host's iptables", path(a.ev.host_iptables), "iptables -V", *info->mode,
+                   info->version});
   if (a.bin.shim_installed)
     for (const auto& b : a.bin.backends)
-      if (b.info && b.info->version) all.push_back({b.mode, {b.path, *b.info->version}});
+      if (b.info && b.info->mode)
+        all.push_back({b.path, b.path, b.path + " -V", b.mode, b.info->version});
+  return all;
+}
 
-  for (const auto& [mode, w] : all)
-    for (const auto& row : known_bad_for(mode, w.v))
-      out.push_back(Finding{"VERSION_KNOWN_BAD",
-                            Severity::error,
-                            fmt::format("{} is iptables {} ({}): {}", w.who, to_string(w.v),
-                                        to_string(mode), row.problem),
-                            {std::string(row.source)},
-                            "use an iptables version outside the known-bad range"});
+// Rules read back by 1.8.7 lose their matches: measured on this kernel by
+// tests/test_real_roots.cpp ("the skew loses matches").
+constexpr std::string_view kSkewLoss =
+    "measured: 1.8.7's iptables-nft-save prints kube-proxy's `-A KUBE-POSTROUTING -m mark ! "
+    "--mark 0x4000/0x4000 -j RETURN` as `-A KUBE-POSTROUTING -j RETURN` and drops `-m tcp "
+    "--dport`; a restore of that output breaks masquerading";
+
+void versions(const AuditEvidence& a, std::vector<Finding>& out) {
+  const std::vector<Writer> all = writers(a);
+  for (const auto& w : all) {
+    if (!w.v) {
+      out.push_back(Finding{
+          "VERSION_UNKNOWN",
+          Severity::info,
+          fmt::format("version unknown: skew and known-bad checks could not run for {}", w.who),
+          {describe(w),
+           "its bytes carry neither \"<version> (<mode>)\" nor a version near "
+           "\"%s v%s (<mode>)\" (docs/detect.md, Reading a binary)"},
+          fmt::format("read it by hand: `{}`", w.check)});
+      continue;
+    }
+    for (const auto& row : known_bad_for(w.mode, *w.v))
+      out.push_back(
+          Finding{"VERSION_KNOWN_BAD",
+                  Severity::error,
+                  fmt::format("{} is iptables {} ({}): {}", w.who, to_string(*w.v),
+                              to_string(w.mode), row.problem),
+                  {describe(w), std::string(row.source)},
+                  fmt::format("upgrade the iptables of {} ({}) to a version outside {}-{}", w.who,
+                              w.path, to_string(row.first), to_string(row.last))});
+  }
 
   const Writer* oldest = nullptr;
   const Writer* newest = nullptr;
-  for (const auto& [mode, w] : all) {
-    if (mode != Mode::nft) continue;
-    if (!oldest || w.v < oldest->v) oldest = &w;
-    if (!newest || newest->v < w.v) newest = &w;
+  for (const auto& w : all) {
+    if (w.mode != Mode::nft || !w.v) continue;
+    if (!oldest || *w.v < *oldest->v) oldest = &w;
+    if (!newest || *newest->v < *w.v) newest = &w;
   }
-  if (oldest && newest && nft_reader_misreads(oldest->v, newest->v))
-    out.push_back(
-        Finding{"VERSION_SKEW",
-                Severity::error,
-                fmt::format("{} (iptables-nft {}) misreads rules written by {} (iptables-nft {})",
-                            oldest->who, to_string(oldest->v), newest->who, to_string(newest->v)),
-                {std::string(kNftSkewSource)},
-                "bring every iptables-nft on the node to >= 1.8.8 (or all to <= 1.8.7)"});
+  if (oldest && newest && nft_reader_misreads(*oldest->v, *newest->v))
+    out.push_back(Finding{
+        "VERSION_SKEW",
+        Severity::error,
+        fmt::format("{} (iptables-nft {}) misreads rules written by {} (iptables-nft {})",
+                    oldest->who, to_string(*oldest->v), newest->who, to_string(*newest->v)),
+        {"reader: " + describe(*oldest), "writer: " + describe(*newest), std::string(kSkewLoss),
+         std::string(kNftSkewSource)},
+        fmt::format("upgrade the iptables of {} ({}) to iptables-nft >= 1.8.8, e.g. an image on "
+                    "Debian bookworm or later",
+                    oldest->who, oldest->path)});
 
   for (const auto& ac : a.components)
     if (ac.c.in_own_netns && ac.how.proxy_mode == "nftables" && ac.how.nft_version &&

@@ -10,6 +10,10 @@
 namespace iptmode {
 namespace {
 
+// The format `iptables -V` prints with, where the version is a separate
+// string (the split layout): nft, legacy.
+constexpr std::string_view kSplitFormat[2] = {"%s v%s (nf_tables)", "%s v%s (legacy)"};
+
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
 }
@@ -51,9 +55,22 @@ std::string_view to_string(BinaryKind k) {
   return "unknown";
 }
 
-void BinaryScanner::scan(std::string_view w, bool whole_from_start) {
+std::string_view to_string(VersionForm f) {
+  switch (f) {
+    case VersionForm::literal:
+      return "literal";
+    case VersionForm::split:
+      return "split";
+    case VersionForm::none:
+      return "none";
+  }
+  return "none";
+}
+
+void BinaryScanner::scan(std::string_view w, bool whole_from_start, std::size_t base) {
   if (!nft_version_) nft_version_ = version_before(w, " (nf_tables)", whole_from_start);
   if (!legacy_version_) legacy_version_ = version_before(w, " (legacy)", whole_from_start);
+  scan_strings(w, base);
   // The kubernetes-sigs wrappers, shell (v1, v2) and Go: all print this when
   // they cannot relink, and the Go one carries its module path.
   wrapper_marker_ = wrapper_marker_ || contains(w, "Unable to redirect iptables binaries") ||
@@ -64,6 +81,61 @@ void BinaryScanner::scan(std::string_view w, bool whole_from_start) {
       nft_names_ || contains(w, "xtables-nft-multi") || contains(w, "iptables-nft-restore");
   legacy_names_ = legacy_names_ || contains(w, "xtables-legacy-multi") ||
                   contains(w, "iptables-legacy-restore");
+}
+
+// The nearest lone version to a format string wins; at equal distance, the
+// one earlier in the file (so the answer does not depend on chunking).
+void BinaryScanner::consider(Split& s, std::size_t format_at, const Lone& lone) {
+  const std::size_t d = format_at > lone.at ? format_at - lone.at : lone.at - format_at;
+  if (d > kSplitReach) return;
+  if (!s.v || d < s.dist || (d == s.dist && lone.at < s.at)) {
+    s.v = lone.v;
+    s.dist = d;
+    s.at = lone.at;
+  }
+}
+
+// Every string that starts after a NUL, in file order: the split layout's
+// format strings and lone "1.X.Y" versions. A string that runs to the
+// window's end is left for the next window (the seam sees it whole);
+// `next_event_` keeps a string seen in two windows from counting twice.
+void BinaryScanner::scan_strings(std::string_view w, std::size_t base) {
+  const char* const end = w.data() + w.size();
+  const char* p = w.data();
+  while (p < end) {
+    const void* nul = std::memchr(p, '\0', static_cast<std::size_t>(end - p));
+    if (nul == nullptr) return;
+    p = static_cast<const char*>(nul) + 1;
+    if (p >= end || *p == '\0') continue;
+    const std::size_t at = base + static_cast<std::size_t>(p - w.data());
+    if (at < next_event_) continue;
+    const std::string_view rest(p, static_cast<std::size_t>(end - p));
+    bool format = false;
+    for (int m = 0; m < 2; ++m) {
+      if (!rest.starts_with(kSplitFormat[m])) continue;
+      format = true;
+      next_event_ = at + 1;
+      split_[m].seen = true;
+      split_[m].last_format = at;
+      for (int i = 0; i < ring_len_; ++i) consider(split_[m], at, ring_[i]);
+    }
+    if (format || *p < '0' || *p > '9') continue;
+    std::size_t n = 0;
+    int dots = 0;
+    while (n < rest.size() && n < 16 && ((rest[n] >= '0' && rest[n] <= '9') || rest[n] == '.'))
+      dots += rest[n++] == '.';
+    if (n == rest.size()) return;  // cut: whole in the next window
+    if (rest[n] != '\0' || dots != 2 || rest[n - 1] == '.') continue;
+    auto v = parse_version(rest.substr(0, n));
+    if (!v || v->major != 1) continue;  // every iptables is 1.x
+    next_event_ = at + 1;
+    const Lone lone{at, *v};
+    ring_[ring_next_] = lone;
+    ring_next_ = (ring_next_ + 1) % kRing;
+    ring_len_ = std::min(ring_len_ + 1, kRing);
+    for (auto& s : split_)
+      if (s.seen) consider(s, s.last_format, lone);
+  }
 }
 
 void BinaryScanner::feed(std::string_view chunk) {
@@ -81,9 +153,9 @@ void BinaryScanner::feed(std::string_view chunk) {
     const std::size_t head = std::min(kTail, chunk.size());
     std::memcpy(seam, tail_, tail_len_);
     std::memcpy(seam + tail_len_, chunk.data(), head);
-    scan(std::string_view(seam, tail_len_ + head), fed_ == tail_len_);
+    scan(std::string_view(seam, tail_len_ + head), fed_ == tail_len_, fed_ - tail_len_);
   }
-  scan(chunk, first);
+  scan(chunk, first, fed_);
   fed_ += chunk.size();
 
   // The new tail: the last kTail bytes of (tail + chunk).
@@ -108,16 +180,34 @@ BinaryInfo BinaryScanner::result() const {
     return info;
   }
   if (is_script_) return info;
-  if (nft_version_ && !legacy_version_) {
-    info = {BinaryKind::xtables_nft_multi, Mode::nft, nft_version_, false};
-  } else if (legacy_version_ && !nft_version_) {
-    info = {BinaryKind::xtables_legacy_multi, Mode::legacy, legacy_version_, false};
-  } else if (!nft_version_ && !legacy_version_) {
+  const bool nft = nft_version_ || split_[0].seen;
+  const bool legacy = legacy_version_ || split_[1].seen;
+  auto known = [&](BinaryKind kind, Mode mode, const std::optional<Version>& literal,
+                   const Split& split) {
+    info.kind = kind;
+    info.mode = mode;
+    if (literal) {
+      info.version = literal;
+      info.version_form = VersionForm::literal;
+    } else if (split.v) {
+      info.version = split.v;
+      info.version_form = VersionForm::split;
+    }
+  };
+  if (nft && !legacy) {
+    known(BinaryKind::xtables_nft_multi, Mode::nft, nft_version_, split_[0]);
+  } else if (legacy && !nft) {
+    known(BinaryKind::xtables_legacy_multi, Mode::legacy, legacy_version_, split_[1]);
+  } else if (!nft && !legacy) {
     // Builds that print the mode at run time: known by the names they answer to.
-    if (nft_names_ && !legacy_names_)
-      info = {BinaryKind::xtables_nft_multi, Mode::nft, std::nullopt, false};
-    if (legacy_names_ && !nft_names_)
-      info = {BinaryKind::xtables_legacy_multi, Mode::legacy, std::nullopt, false};
+    if (nft_names_ && !legacy_names_) {
+      info.kind = BinaryKind::xtables_nft_multi;
+      info.mode = Mode::nft;
+    }
+    if (legacy_names_ && !nft_names_) {
+      info.kind = BinaryKind::xtables_legacy_multi;
+      info.mode = Mode::legacy;
+    }
   }
   return info;
 }

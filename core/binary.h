@@ -1,6 +1,11 @@
 // What an iptables binary is and which backend it drives, read from its
-// bytes without running it. xtables multi binaries carry their version and
-// mode as one string, e.g. "1.8.9 (nf_tables)" or "1.8.9 (legacy)".
+// bytes without running it. Two layouts carry the version (docs/detect.md,
+// "Reading a binary"):
+//  - literal (iptables >= 1.8.8): one string, "1.8.9 (nf_tables)" or
+//    "1.8.9 (legacy)";
+//  - split (<= 1.8.7, e.g. Debian bullseye, RHEL 8): the version alone as a
+//    string ("1.8.7") and, a few hundred bytes away, the format
+//    "%s v%s (nf_tables)" or "%s v%s (legacy)" that -V prints it with.
 #pragma once
 
 #include <cstddef>
@@ -20,14 +25,24 @@ enum class BinaryKind {
   unknown,
 };
 
+// Where the version came from; `none` with a known mode means the mode's
+// format was found but no version string within kSplitReach of it.
+enum class VersionForm { none, literal, split };
+
 struct BinaryInfo {
   BinaryKind kind = BinaryKind::unknown;
   std::optional<Mode> mode;  // none for a wrapper or an unknown file
   std::optional<Version> version;
   bool script = false;  // starts with "#!" (the shell iptables-wrapper, not the Go one)
+  VersionForm version_form = VersionForm::none;
 };
 
 std::string_view to_string(BinaryKind k);
+std::string_view to_string(VersionForm f);
+
+// How far from the split format a lone version string may lie and still be
+// its version. Debian bullseye's 1.8.7: 694 bytes (nft), 595 (legacy).
+inline constexpr std::size_t kSplitReach = 4096;
 
 // Files larger than this are not read to the end; what is in the first
 // kReadLimit bytes decides.
@@ -43,9 +58,28 @@ class BinaryScanner {
 
  private:
   static constexpr std::size_t kTail = 128;  // longer than any pattern plus its version
+  static constexpr int kRing = 8;            // lone versions remembered before a format
+  struct Lone {
+    std::size_t at;  // file offset of its first byte
+    Version v;
+  };
+  struct Split {
+    bool seen = false;
+    std::size_t last_format = 0;  // file offset of the latest format string
+    std::optional<Version> v;
+    std::size_t dist = 0;
+    std::size_t at = 0;
+  };
   // `whole_from_start`: the window begins at byte 0 of the file, so a version
-  // touching its start is whole.
-  void scan(std::string_view window, bool whole_from_start);
+  // touching its start is whole. `base`: the window's file offset.
+  void scan(std::string_view window, bool whole_from_start, std::size_t base);
+  void scan_strings(std::string_view window, std::size_t base);
+  void consider(Split& s, std::size_t format_at, const Lone& lone);
+  Lone ring_[kRing] = {};
+  int ring_len_ = 0;
+  int ring_next_ = 0;
+  std::size_t next_event_ = 0;  // strings before this offset were handled already
+  Split split_[2];              // nft, legacy
   char tail_[kTail] = {};
   std::size_t tail_len_ = 0;
   std::size_t fed_ = 0;  // bytes seen so far

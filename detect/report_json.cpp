@@ -36,6 +36,8 @@ json to_json(const BinaryEvidence& b) {
   out["kind"] = b.info ? json(std::string(to_string(b.info->kind))) : json();
   out["mode"] = b.info ? optional_string(b.info->mode) : json();
   out["version"] = b.info ? optional_string(b.info->version) : json();
+  // literal | split | none: a known mode with "none" is a version we could not read.
+  out["version_from"] = b.info ? json(std::string(to_string(b.info->version_form))) : json();
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include <doctest/doctest.h>
 
 #include "core/fd.h"
+#include "tests/support/binary_layouts.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
@@ -97,6 +98,73 @@ TEST_CASE("binary: the version is read whole") {
   // Two-digit patch levels: 1.8.10 is known-bad, 1.8.1 and 0 are not versions.
   CHECK(version_of(classify_binary(elf(cstr("1.8.10 (nf_tables)")))) == "1.8.10");
   CHECK(version_of(classify_binary(elf(cstr("1.8.11 (legacy)")))) == "1.8.11");
+}
+
+std::string form_of(const BinaryInfo& info) {
+  return std::string(to_string(info.version_form));
+}
+
+// Each real layout, rebuilt from its strings and offsets, reads as the real
+// binary does; the root test "real roots: each measured layout is the real
+// binary's" keeps these offsets true.
+TEST_CASE("binary: every measured and modelled layout") {
+  auto layouts = test::measured_layouts();
+  for (auto& l : test::modelled_layouts()) layouts.push_back(l);
+  for (const auto& l : layouts) {
+    CAPTURE(l.name);
+    const std::string bytes = test::build_layout(l, filler(64));
+    // Whole, and in chunks small enough that each string straddles one.
+    for (std::size_t chunk : {bytes.size(), std::size_t{4096}, std::size_t{7}}) {
+      CAPTURE(chunk);
+      BinaryScanner s;
+      for (std::size_t at = 0; at < bytes.size(); at += chunk)
+        s.feed(std::string_view(bytes).substr(at, chunk));
+      const BinaryInfo info = s.result();
+      CHECK(kind(info) == to_string(l.kind));
+      CHECK(info.mode == l.mode);
+      CHECK(version_of(info) == (l.version.empty() ? "<none>" : l.version));
+      CHECK(form_of(info) == to_string(l.form));
+    }
+  }
+}
+
+TEST_CASE("binary: split form: the lone version nearest the format wins") {
+  // Two lone versions around the format: the nearer one, whichever side.
+  const test::BinaryLayout near_after{"",
+                                      "",
+                                      "",
+                                      {{0, "1.8.3"}, {2000, "%s v%s (nf_tables)"}, {2300, "1.8.7"}},
+                                      BinaryKind::xtables_nft_multi,
+                                      Mode::nft,
+                                      "1.8.7",
+                                      VersionForm::split};
+  CHECK(version_of(classify_binary(test::build_layout(near_after, filler(64)))) == "1.8.7");
+  // Not iptables versions: "2.36" (two parts), "3.1.4" (not 1.x), "1.8.7a".
+  const std::string decoys =
+      elf(cstr("2.36") + cstr("3.1.4") + cstr("1.8.7a") + cstr("%s v%s (legacy)") + cstr("v1.8.7"));
+  const BinaryInfo d = classify_binary(decoys);
+  CHECK(kind(d) == "xtables-legacy-multi");
+  CHECK(version_of(d) == "<none>");
+  CHECK(form_of(d) == "none");
+  // The format only as the tail of a longer string is not the split format.
+  CHECK(kind(classify_binary(elf(cstr("1.8.7") + cstr("usage: %s v%s (nf_tables)")))) == "unknown");
+}
+
+TEST_CASE("binary: a static build (k0s's iptables 1.8.13)") {
+  // k0s builds iptables from source with --enable-static --disable-shared
+  // (musl), one file per backend: libxtables, libnftnl, libmnl and every
+  // extension are inside, no DT_NEEDED names. 2 MB of that, the version in
+  // the literal form >= 1.8.8 source writes, a decoy lone version far away.
+  std::string extensions;
+  for (const char* e : {"mark", "tcp", "udp", "conntrack", "comment", "MASQUERADE", "DNAT"})
+    extensions += cstr(std::string("libxt_") + e) + cstr(std::string("--") + e);
+  const std::string body = filler(900 * 1024) + cstr("1.0.5") + extensions + cstr("1.8.13") +
+                           filler(1200) + cstr("%s v%s") + filler(4000) +
+                           cstr("1.8.13 (nf_tables)") + filler(1024 * 1024);
+  const BinaryInfo nft = classify_binary(elf(body));
+  CHECK(kind(nft) == "xtables-nft-multi");
+  CHECK(version_of(nft) == "1.8.13");
+  CHECK(form_of(nft) == "literal");
 }
 
 TEST_CASE("binary: both markers or none is unknown") {

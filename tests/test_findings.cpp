@@ -359,9 +359,12 @@ TEST_CASE("audit findings: VERSION_KNOWN_BAD for a component on iptables-nft 1.8
   const Finding& k = only(f, "VERSION_KNOWN_BAD");
   CHECK(k.severity == Severity::error);
   CHECK(contains(k.message, "kube-router (pid 55) is iptables 1.8.2 (nft)"));
-  REQUIRE(k.evidence.size() == 1);
-  CHECK(contains(k.evidence[0], "82361"));
-  CHECK(contains(k.remedy, "known-bad"));
+  REQUIRE(k.evidence.size() == 2);
+  CHECK(k.evidence[0] == "kube-router (pid 55): /usr/sbin/xtables-nft-multi iptables-nft 1.8.2");
+  CHECK(contains(k.evidence[1], "82361"));
+  CHECK(k.remedy ==
+        "upgrade the iptables of kube-router (pid 55) (/usr/sbin/xtables-nft-multi) to a version "
+        "outside 1.8.0-1.8.3");
   // And as a reader <= 1.8.7 beside the host's 1.8.9, it is skewed too.
   CHECK(has(f, "VERSION_SKEW"));
 }
@@ -399,10 +402,34 @@ TEST_CASE("audit findings: VERSION_SKEW between an nft 1.8.7 component and the h
   CHECK(s.message ==
         "kube-proxy (pid 12) (iptables-nft 1.8.7) misreads rules written by the host's iptables "
         "(iptables-nft 1.8.9)");
-  CHECK(s.evidence ==
-        std::vector<std::string>{"https://bugzilla.netfilter.org/show_bug.cgi?id=1632"});
-  CHECK(contains(s.remedy, ">= 1.8.8"));
+  // Both sides: who, pid, path, backend and version; then the measured loss.
+  REQUIRE(s.evidence.size() == 4);
+  CHECK(s.evidence[0] ==
+        "reader: kube-proxy (pid 12): /usr/sbin/xtables-nft-multi iptables-nft 1.8.7");
+  CHECK(contains(s.evidence[1], "writer: the host's iptables: "));
+  CHECK(contains(s.evidence[1], "iptables-nft 1.8.9"));
+  CHECK(contains(s.evidence[2], "-A KUBE-POSTROUTING -j RETURN"));
+  CHECK(s.evidence[3] == "https://bugzilla.netfilter.org/show_bug.cgi?id=1632");
+  CHECK(contains(s.remedy,
+                 "upgrade the iptables of kube-proxy (pid 12) "
+                 "(/usr/sbin/xtables-nft-multi) to iptables-nft >= 1.8.8"));
   CHECK_FALSE(has(f, "VERSION_KNOWN_BAD"));
+}
+
+TEST_CASE("audit findings: VERSION_UNKNOWN when a writer's version cannot be read") {
+  AuditEvidence a = node(Mode::nft);
+  a.components.push_back(component("kube-proxy", 12, Mode::nft));
+  a.components.back().c.iptables.info->version.reset();
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  const Finding& u = only(f, "VERSION_UNKNOWN");
+  CHECK(u.severity == Severity::info);
+  CHECK(u.message ==
+        "version unknown: skew and known-bad checks could not run for kube-proxy (pid 12)");
+  CHECK(u.evidence[0] ==
+        "kube-proxy (pid 12): /usr/sbin/xtables-nft-multi iptables-nft version unknown");
+  CHECK(u.remedy == "read it by hand: `nsenter -t 12 -m iptables -V`");
+  CHECK_FALSE(has(f, "VERSION_SKEW"));
 }
 
 TEST_CASE("audit findings: no VERSION_SKEW on one side of 1.8.8, nor across backends") {

@@ -3,6 +3,9 @@
 // The edges of each range are where a wrong comparison would show.
 #include "core/known_bad.h"
 
+#include "core/binary.h"
+#include "tests/support/binary_layouts.h"
+
 #include <doctest/doctest.h>
 
 namespace iptmode {
@@ -74,4 +77,24 @@ TEST_CASE("known_bad: nft reader/writer skew (bugzilla 1632)") {
   CHECK(kNftSkewSource.find("1632") != std::string_view::npos);
 }
 
+}  // namespace iptmode
+
+namespace iptmode {
+namespace {
+
+// The 1.8.0-1.8.3 builds keep their version apart from the format (the split
+// layout, as bullseye's 1.8.7 does): the table must fire on what the scanner
+// reads from such bytes, not only on a parsed string.
+TEST_CASE("known-bad: fires on a buster-style split 1.8.2 build") {
+  for (const auto& l : test::modelled_layouts()) {
+    if (l.name.find("1.8.2") == std::string::npos) continue;
+    const BinaryInfo info = classify_binary(test::build_layout(l, std::string(64, '\x01')));
+    REQUIRE(info.mode == Mode::nft);
+    REQUIRE(info.version.has_value());
+    CHECK(info.version_form == VersionForm::split);
+    CHECK(known_bad_for(*info.mode, *info.version).size() == 1);
+  }
+}
+
+}  // namespace
 }  // namespace iptmode

@@ -14,7 +14,8 @@ using namespace iptmode;
 namespace {
 
 bool same(const BinaryInfo& a, const BinaryInfo& b) {
-  return a.kind == b.kind && a.mode == b.mode && a.version == b.version && a.script == b.script;
+  return a.kind == b.kind && a.mode == b.mode && a.version == b.version && a.script == b.script &&
+         a.version_form == b.version_form;
 }
 
 }  // namespace
