@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "detect/file_read.h"
+#include <sys/stat.h>
+
 #include "detect/in_root.h"
+#include "shim/files.h"
 #include "shim/names.h"
-#include "shim/settings.h"
-#include "shim/state.h"
 
 namespace iptmode {
 
@@ -41,9 +41,19 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
   b.shim_installed = b.shim_binary;
   for (const auto& n : b.names) b.shim_installed = b.shim_installed && n.points_to_shim;
 
+  struct stat dst {};
+  if (::fstat(dirfd.get(), &dst) != 0 || !shim::dir_trusted(dst))
+    b.shim_refusals.push_back(fmt::format(
+        "{}: the shim's directory must be owned by root and not writable by group or others; "
+        "chown root {} && chmod go-w {}",
+        dir, dir, dir));
+  char why[512];
   shim::Settings settings = shim::default_settings();
-  if (auto text = read_file_bounded(dirfd.get(), shim::kSettingsFile, shim::kSettingsMax))
-    shim::parse_settings(*text, settings, nullptr);
+  if (const auto r = shim::read_settings(dirfd.get(), settings);
+      r.load == shim::SettingsLoad::untrusted || r.load == shim::SettingsLoad::bad_line) {
+    shim::refusal(r, dir.c_str(), why, sizeof why);
+    b.shim_refusals.emplace_back(why);
+  }
   b.backend_dir = settings.backend_dir[0] ? settings.backend_dir : dir;
 
   for (Mode m : {Mode::nft, Mode::legacy}) {
@@ -61,15 +71,15 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
     b.backends.push_back(std::move(sb));
   }
 
-  auto text = read_file_bounded(dirfd.get(), shim::kStateFile, shim::kStateMax);
-  if (!text) {
-    b.state_note = text.error().message;
+  shim::State st;
+  if (const auto r = shim::read_state(dirfd.get(), st); r.load == shim::Load::ok) {
+    b.state_mode = st.mode;
   } else {
-    shim::State s;
-    if (auto e = shim::parse_state(*text, s); e == shim::StateError::none)
-      b.state_mode = s.mode;
-    else
-      b.state_note = fmt::format("{}/{}: {}", dir, shim::kStateFile, shim::describe(e));
+    b.state_note = fmt::format("{}/{}: {}", dir, shim::kStateFile, r.why());
+    if (r.load == shim::Load::untrusted) {
+      shim::refusal(r, dir.c_str(), why, sizeof why);
+      b.shim_refusals.emplace_back(why);
+    }
   }
   return b;
 }

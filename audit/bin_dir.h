@@ -35,6 +35,9 @@ struct BinDirState {
   std::vector<StagedBackend> backends;  // xtables-nft-multi, xtables-legacy-multi
   std::optional<Mode> state_mode;       // from iptmode-shim.state
   std::string state_note;               // why there is no state_mode
+  // Every refusal the shim would make on a call, in its own words (file and
+  // fix): the files are read with the shim's own code (shim/files.h).
+  std::vector<std::string> shim_refusals;
 };
 
 // `dir` is read under `host_root`.

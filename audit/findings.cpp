@@ -146,6 +146,15 @@ void shim(const AuditEvidence& a, std::vector<Finding>& out) {
                           fmt::format("if {} is right: iptmode detect --write --bin-dir {}",
                                       to_string(a.decision.mode), a.bin.dir)});
   }
+  // The shim is there, and would refuse every call: the node's iptables is down.
+  if (a.bin.shim_installed)
+    for (const auto& why : a.bin.shim_refusals)
+      out.push_back(
+          Finding{"SHIM_REFUSES",
+                  Severity::error,
+                  "the shim refuses every iptables call: " + why,
+                  {why},
+                  why.substr(why.rfind("; ") == std::string::npos ? 0 : why.rfind("; ") + 2)});
   if (a.bin.shim_installed) {
     const Mode m = a.bin.state_mode.value_or(a.decision.mode);
     for (const auto& b : a.bin.backends)

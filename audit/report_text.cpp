@@ -82,8 +82,10 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
                     h.info->version ? to_string(*h.info->version) : "?", to_string(h.info->kind));
   if (a.bin.exists)
     out += fmt::format(
-        "  {}: shim {}{}\n", clean(a.bin.dir), a.bin.shim_installed ? "installed" : "not installed",
-        a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "");
+        "  {}: shim {}{}{}\n", clean(a.bin.dir),
+        a.bin.shim_installed ? "installed" : "not installed",
+        a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "",
+        a.bin.shim_installed && !a.bin.shim_refusals.empty() ? ", refusing every call" : "");
 
   out += "\nfindings\n";
   if (f.empty()) out += "  none: every writer agrees\n";

@@ -14,7 +14,7 @@
 #include "audit/report.h"
 #include "cli/exit_codes.h"
 #include "detect/config.h"
-#include "shim/atomic_write.h"
+#include "shim/files.h"
 
 namespace iptmode::cli {
 namespace {

@@ -6,8 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/bin_dir.h"
+#include "cli/decision_state.h"
 #include "cli/exit_codes.h"
-#include "cli/shim_files.h"
 #include "detect/config.h"
 #include "detect/report_json.h"
 #include "shim/names.h"
@@ -67,7 +68,7 @@ int run_detect(const DetectOptions& opts) {
 
   // The shim reads this from a pipe and checks it like the file.
   if (opts.print_state) {
-    fmt::print("{}", format(state));
+    fmt::print("{}", state_text(state));
     return kExitOk;
   }
   // Recorded before anything is printed: a failed write must not leave a
@@ -76,7 +77,7 @@ int run_detect(const DetectOptions& opts) {
   if (opts.write) {
     auto dirfd = open_bin_dir(dir);
     if (!dirfd) return error_exit(dirfd.error().message);
-    if (auto w = write_state(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
+    if (auto w = store_decision(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
   }
   if (opts.json)
     fmt::print("{}\n", detect_json(det->evidence, det->decision)

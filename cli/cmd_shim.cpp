@@ -14,12 +14,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/bin_dir.h"
 #include "cli/cmd_detect.h"
 #include "cli/exit_codes.h"
-#include "cli/shim_files.h"
 #include "detect/config.h"
 #include "detect/file_read.h"
-#include "shim/atomic_write.h"
+#include "shim/files.h"
 #include "shim/names.h"
 
 namespace iptmode::cli {
@@ -81,7 +81,7 @@ Result<void> copy_shim(int dirfd, const std::string& dir, const std::string& shi
 // Settings: the detector is this iptmode; backend-dir as asked or as it was;
 // version-check from /etc/iptmode/iptmode.conf where it says.
 Result<void> record_settings(int dirfd, const std::string& dir, const ShimOptions& opts) {
-  auto settings = read_settings(dirfd, dir);
+  auto settings = load_settings(dirfd, dir);
   if (!settings) return std::unexpected(settings.error());
   auto self = self_path();
   if (!self) return std::unexpected(self.error());
@@ -105,7 +105,7 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
     (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
                         config->backend_dir.c_str());
   }
-  return write_settings(dirfd, dir, *settings);
+  return store_settings(dirfd, dir, *settings);
 }
 
 Result<void> relink_all(int dirfd, const std::string& dir, const std::string& target,
@@ -174,14 +174,15 @@ int run_shim_uninstall(const ShimOptions& opts) {
 
   // Put back what k0s itself links: xtables-<mode>-multi beside the names.
   Mode mode;
-  if (auto state = read_state(dirfd->get())) {
-    mode = state->mode;
+  // A state the shim would refuse is not the shim's decision: detect again.
+  if (auto state = load_state(dirfd->get(), opts.bin_dir); state && *state) {
+    mode = (*state)->mode;
   } else {
     auto det = detect_now(DetectOptions{});
     if (!det) return error_exit(det.error().message);
     mode = det->decision.mode;
   }
-  auto settings = read_settings(dirfd->get(), opts.bin_dir);
+  auto settings = load_settings(dirfd->get(), opts.bin_dir);
   if (!settings) return error_exit(settings.error().message);
   const std::string backend = fmt::format("xtables-{}-multi", to_string(mode));
   const std::string target =

@@ -10,11 +10,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "shim/files.h"
+#include "shim/first_call.h"
 #include "shim/message.h"
 #include "shim/names.h"
-#include "shim/settings.h"
-#include "shim/state_io.h"
-#include "shim/trusted_file.h"
 #include "shim/version_check.h"
 
 namespace iptmode::shim {
@@ -40,18 +39,13 @@ void own_dir(char* dir, std::size_t cap) {
 }
 
 Settings load_settings(const Place& at) {
-  char buf[kSettingsMax];
-  std::size_t len = 0;
-  Trust t = read_trusted(at.dirfd, kSettingsFile, buf, sizeof buf, &len);
-  if (t == Trust::missing) return default_settings();
-  if (t != Trust::ok) refuse("%s/%s: %s; %s", at.dir, kSettingsFile, describe(t), fix_for(t));
   Settings s;
-  int bad = 0;
-  if (!parse_settings(std::string_view(buf, len), s, &bad))
-    refuse(
-        "%s/%s:%d: not understood (keys: detector, backend-dir, version-check); fix it, or remove "
-        "the file for the defaults",
-        at.dir, kSettingsFile, bad);
+  const SettingsRead r = read_settings(at.dirfd, s);
+  if (r.load == SettingsLoad::untrusted || r.load == SettingsLoad::bad_line) {
+    char why[512];
+    refusal(r, at.dir, why, sizeof why);
+    refuse("%s", why);
+  }
   return s;
 }
 
@@ -82,7 +76,7 @@ int run(int argc, char** argv, char** envp) {
   const int dirfd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) refuse("%s: %s", dir, std::strerror(errno));
   struct stat dst {};
-  if (::fstat(dirfd, &dst) != 0 || dst.st_uid != 0 || (dst.st_mode & (S_IWGRP | S_IWOTH)))
+  if (::fstat(dirfd, &dst) != 0 || !dir_trusted(dst))
     refuse(
         "%s: the shim's directory must be owned by root and not writable by group or others; "
         "chown root %s && chmod go-w %s",
@@ -95,14 +89,17 @@ int run(int argc, char** argv, char** envp) {
   Mode mode = Mode::nft;
   if (route.forced) {
     mode = *route.forced;
-    have_state = load_state(at, state, nullptr) == Load::ok;  // only for the version checks
+    have_state = read_state(dirfd, state).load == Load::ok;  // only for the version checks
   } else {
-    Trust trust = Trust::ok;
-    switch (load_state(at, state, &trust)) {
+    const StateRead r = read_state(dirfd, state);
+    switch (r.load) {
       case Load::ok:
         break;
-      case Load::untrusted:
-        refuse("%s/%s: %s; %s", dir, kStateFile, describe(trust), fix_for(trust));
+      case Load::untrusted: {
+        char why[512];
+        refusal(r, dir, why, sizeof why);
+        refuse("%s", why);
+      }
       case Load::missing:
       case Load::damaged:
         state = ensure_state(at, settings);

@@ -33,6 +33,13 @@ void refuse(const char* fmt, ...) {
   std::_Exit(kExitRefused);
 }
 
+void format_line(char* out, std::size_t cap, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  (void)std::vsnprintf(out, cap, fmt, ap);
+  va_end(ap);
+}
+
 void warn(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

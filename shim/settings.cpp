@@ -1,5 +1,7 @@
 #include "shim/settings.h"
 
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "core/text.h"
@@ -49,6 +51,12 @@ bool parse_settings(std::string_view text, Settings& out, int* bad_line) {
         ok = copy_path(cl.value, s.detector, sizeof s.detector);
       } else if (cl.key == "backend-dir") {
         ok = copy_path(cl.value, s.backend_dir, sizeof s.backend_dir);
+      } else if (cl.key == "detector-timeout") {
+        int t = 0;
+        auto [p, ec] = std::from_chars(cl.value.data(), cl.value.data() + cl.value.size(), t);
+        ok = ec == std::errc{} && p == cl.value.data() + cl.value.size() && t >= 1 &&
+             t <= kDetectorTimeoutMax;
+        if (ok) s.detector_timeout = t;
       } else if (cl.key == "version-check") {
         auto v = parse_version_check(cl.value);
         ok = v.has_value();
@@ -64,6 +72,33 @@ bool parse_settings(std::string_view text, Settings& out, int* bad_line) {
   }
   out = s;
   return true;
+}
+
+std::size_t format_settings(const Settings& s, char* buf, std::size_t cap) {
+  std::size_t len = 0;
+  auto put = [&](const char* a, const char* b) {
+    if (len >= cap) return;
+    int n = std::snprintf(buf + len, cap - len, "%s%s", a, b);
+    len =
+        n < 0 || static_cast<std::size_t>(n) >= cap - len ? cap : len + static_cast<std::size_t>(n);
+  };
+  put("# iptmode-shim settings, written by `iptmode shim install`.\n", "");
+  put("# The detector the shim runs when no decision is recorded yet.\ndetector = ", s.detector);
+  if (s.backend_dir[0]) put("\n# Where xtables-<mode>-multi live.\nbackend-dir = ", s.backend_dir);
+  put("\n# warn | enforce | off\nversion-check = ", to_string(s.version_check).data());
+  if (s.detector_timeout != kDetectorTimeoutDefault) {
+    char t[16];
+    (void)std::snprintf(t, sizeof t, "%d", s.detector_timeout);
+    put("\n# Seconds the first-call detector may take.\ndetector-timeout = ", t);
+  }
+  put("\n", "");
+  return len >= cap ? 0 : len;
+}
+
+bool operator==(const Settings& a, const Settings& b) {
+  return std::strcmp(a.detector, b.detector) == 0 &&
+         std::strcmp(a.backend_dir, b.backend_dir) == 0 && a.version_check == b.version_check &&
+         a.detector_timeout == b.detector_timeout;
 }
 
 }  // namespace iptmode::shim

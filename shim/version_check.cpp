@@ -66,7 +66,7 @@ void check_backend_version(const Place& at, const char* backend_path, int backen
       refuse("%s is an iptables-%s binary, not %s; stage the right xtables binary there",
              backend_path, to_string(*info.mode).data(), to_string(mode).data());
     entry = {true, id, info.version.has_value(), info.version.value_or(Version{})};
-    if (state) record_cache(at, mode, entry);
+    if (state) remember_cache(at, mode, entry);
   }
   if (!entry.has_version) return;  // a build that does not say: nothing to check against
   const Version& v = entry.version;

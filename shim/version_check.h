@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "core/version_policy.h"
+#include "shim/first_call.h"
 #include "shim/state.h"
-#include "shim/state_io.h"
 
 namespace iptmode::shim {
 

@@ -1290,3 +1290,66 @@ TEST_CASE("audit: usage errors exit 2") {
     CHECK_FALSE(r.err.empty());
   }
 }
+
+TEST_CASE("audit: every refusal the shim would make is SHIM_REFUSES, read with the shim's checks") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot bin;
+  shim_bin_dir(bin, "/bin", iptmode::Mode::nft);
+  const std::string dir = (bin.dir() / "bin").string();
+  const std::string state = dir + "/iptmode-shim.state";
+  const std::string conf = dir + "/iptmode-shim.conf";
+
+  // Installed and consistent: no refusal, the recorded mode is read.
+  Audit a = run_audit(ns, {"--bin-dir", dir});
+  CHECK(findings(a.j, "SHIM_REFUSES").empty());
+  CHECK(a.j.at("bin_dir").at("state_mode") == "nft");
+
+  // Each case: the audit names the file and the fix, at error level, and
+  // the shim itself refuses a call with the same words.
+  auto refused = [&](std::initializer_list<std::string_view> needles) {
+    Audit r = run_audit(ns, {"--bin-dir", dir});
+    INFO("audit --json: " << r.j.dump(2));
+    CHECK(r.r.exit_code == 1);
+    const auto fs = findings(r.j, "SHIM_REFUSES");
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0]->at("severity") == "error");
+    for (auto n : needles) CHECK_MESSAGE(contains(str(fs[0]->at("message")), n), n);
+    CHECK_FALSE(str(fs[0]->at("remedy")).empty());
+    RunResult s = ns.exec({dir + "/iptables", "-S"});
+    CHECK(s.exit_code == 1);
+    CHECK(contains(s.err, str(fs[0]->at("evidence").at(0))));
+    return r;
+  };
+  SUBCASE("a world-writable state") {
+    REQUIRE(::chmod(state.c_str(), 0666) == 0);
+    Audit r = refused({state, "writable by group or others", "chmod go-w"});
+    // The shim does not use that state, and neither does the audit.
+    CHECK(r.j.at("bin_dir").at("state_mode").is_null());
+  }
+  SUBCASE("a state that is not root's") {
+    REQUIRE(::chown(state.c_str(), 65534, 65534) == 0);
+    refused({state, "not owned by root"});
+  }
+  SUBCASE("a state that is a symlink or a FIFO") {
+    fs::rename(state, dir + "/elsewhere.state");
+    fs::create_symlink(dir + "/elsewhere.state", state);
+    refused({state, "not a regular file"});
+    fs::remove(state);
+    REQUIRE(::mkfifo(state.c_str(), 0644) == 0);
+    refused({state, "not a regular file"});  // and the audit did not block on it
+  }
+  SUBCASE("settings that are group-writable or not understood") {
+    REQUIRE(::chmod(conf.c_str(), 0664) == 0);
+    refused({conf, "writable by group or others"});
+    REQUIRE(::chmod(conf.c_str(), 0644) == 0);
+    bin.write_file("/bin/iptmode-shim.conf", "version-check = maybe\n");
+    refused({conf + ":1:", "not understood"});
+  }
+  SUBCASE("a bin dir others can write") {
+    REQUIRE(::chmod(dir.c_str(), 0777) == 0);
+    refused({dir, "shim's directory", "chmod go-w"});
+    REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+  }
+}

@@ -153,4 +153,43 @@ TEST_CASE("shim settings: a NUL inside a value is refused") {
   CHECK(p.bad_line == 1);
 }
 
+TEST_CASE("shim settings: detector-timeout is whole seconds from 1 to 300") {
+  CHECK(default_settings().detector_timeout == 30);
+  for (auto [text, want] : {std::pair{"detector-timeout = 1\n", 1},
+                            {"detector-timeout=300\n", 300},
+                            {"detector-timeout = 45\n", 45}}) {
+    CAPTURE(text);
+    Parsed p = parse(text);
+    REQUIRE(p.ok);
+    CHECK(p.s.detector_timeout == want);
+  }
+  for (const char* text :
+       {"detector-timeout = 0\n", "detector-timeout = 301\n", "detector-timeout = 30s\n",
+        "detector-timeout = -1\n", "detector-timeout =\n", "detector-timeout = 1e3\n"}) {
+    CAPTURE(text);
+    Parsed p = parse(text);
+    CHECK_FALSE(p.ok);
+    CHECK(p.bad_line == 1);
+  }
+}
+
+TEST_CASE("shim settings: format_settings reads back the same, and never cuts") {
+  Settings s = default_settings();
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    if (round == 1) std::strcpy(s.backend_dir, "/var/lib/k0s/bin");
+    if (round == 2) {
+      s.version_check = VersionCheck::off;
+      s.detector_timeout = 9;
+    }
+    char buf[kSettingsMax];
+    const std::size_t n = format_settings(s, buf, sizeof buf);
+    REQUIRE(n > 0);
+    Parsed p = parse(std::string_view(buf, n));
+    REQUIRE(p.ok);
+    CHECK(p.s == s);
+    CHECK(format_settings(s, buf, n) == 0);  // one byte short: nothing
+  }
+}
+
 }  // namespace iptmode::shim

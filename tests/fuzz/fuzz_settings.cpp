@@ -1,10 +1,10 @@
 // libFuzzer target: shim::parse_settings on arbitrary bytes. What it accepts
 // must hold the promises of docs/security.md: absolute paths, no `..`
-// component, NUL-terminated within their arrays; written back as `iptmode
-// shim install` writes them, they read the same.
+// component, NUL-terminated within their arrays, a detector timeout in
+// range; written back by format_settings (what `iptmode shim install`
+// records through shim/files.h's write_settings), they read the same.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 
@@ -47,20 +47,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_path(s.backend_dir, sizeof s.backend_dir, true);
     const int vc = static_cast<int>(s.version_check);
     if (vc < 0 || vc > 2) __builtin_trap();
+    if (s.detector_timeout < 1 || s.detector_timeout > kDetectorTimeoutMax) __builtin_trap();
     // Written back as `iptmode shim install` writes settings, they read the same.
-    char out[3 * 300];
-    const char* const vcs[] = {"warn", "enforce", "off"};
-    const int n = std::snprintf(out, sizeof out, "detector = %s\n%s%s%sversion-check = %s\n",
-                                s.detector, s.backend_dir[0] ? "backend-dir = " : "", s.backend_dir,
-                                s.backend_dir[0] ? "\n" : "", vcs[vc]);
-    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof out) __builtin_trap();
+    char out[kSettingsMax];
+    const std::size_t n = format_settings(s, out, sizeof out);
+    if (n == 0) __builtin_trap();  // parsed settings always fit
     Settings back;
     int line = 0;
-    if (!parse_settings(std::string_view(out, static_cast<std::size_t>(n)), back, &line))
-      __builtin_trap();
-    if (std::strcmp(back.detector, s.detector) != 0 ||
-        std::strcmp(back.backend_dir, s.backend_dir) != 0 || back.version_check != s.version_check)
-      __builtin_trap();
+    if (!parse_settings(std::string_view(out, n), back, &line) || !(back == s)) __builtin_trap();
+    // A buffer one byte short gives 0, never a cut file.
+    if (format_settings(s, out, n) != 0) __builtin_trap();
   } else {
     if (bad_line < 1) __builtin_trap();  // an error names its line
   }

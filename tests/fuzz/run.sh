@@ -30,7 +30,7 @@ jobs=${FUZZ_JOBS:-2}
 # Each target: its harness plus the project sources it needs, compiled
 # directly (not through the CMake libraries, which carry g++'s flags).
 declare -A SOURCES=(
-  [fuzz_state]="shim/state.cpp core/version.cpp core/mode.cpp"
+  [fuzz_state]="shim/files_read.cpp shim/state.cpp shim/settings.cpp core/version.cpp core/mode.cpp"
   [fuzz_settings]="shim/settings.cpp"
   [fuzz_config]="detect/config.cpp core/mode.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_version]="core/version.cpp"

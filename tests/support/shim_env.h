@@ -21,6 +21,7 @@
 
 #include <doctest/doctest.h>
 
+#include "shim/files.h"
 #include "shim/names.h"
 #include "shim/state.h"
 #include "tests/support/run.h"
@@ -155,12 +156,15 @@ class BinDir {
   fs::path state_path() const { return dir_ / shim::kStateFile; }
   fs::path settings_path() const { return dir_ / shim::kSettingsFile; }
 
-  // The state on disk parsed, or nullopt when it is missing or not valid.
+  // The state on disk as the shim reads it (shim/files.h), or nullopt when
+  // it is missing, not valid or not trusted.
   std::optional<shim::State> state() const {
-    if (!exists_nofollow(state_path())) return std::nullopt;
-    const std::string text = slurp(state_path());
+    const int dirfd = ::open(path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(dirfd >= 0);
     shim::State s;
-    if (shim::parse_state(text, s) != shim::StateError::none) return std::nullopt;
+    const bool ok = shim::read_state(dirfd, s).load == shim::Load::ok;
+    ::close(dirfd);
+    if (!ok) return std::nullopt;
     return s;
   }
   std::string state_text() const { return slurp(state_path()); }
