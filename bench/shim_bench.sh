@@ -34,8 +34,7 @@
 #
 # Usage: bench/shim_bench.sh [--iptmode PATH] [--shim PATH] [--runs N]
 set -euo pipefail
-# EPOCHREALTIME uses the locale's decimal point; the arithmetic below wants '.'.
-export LC_ALL=C
+BENCH=shim_bench
 
 # `iptables -V` calls: ROUNDS rounds of CALLS_PER_ROUND through each setup,
 # the three setups interleaved within each round to spread noise over them.
@@ -62,65 +61,34 @@ variables SHIM_BENCH_ROUNDS and SHIM_BENCH_CALLS change it.
 EOF
 }
 
-usage_error() {
-  echo "shim_bench: $*" >&2
-  usage >&2
-  exit 2
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-fail() {
-  echo "shim_bench: FAIL: $*" >&2
-  exit 1
-}
-
-IPTMODE="$(dirname "$0")/../build/iptmode"
 SHIM=""
 RUNS=10
 while (($#)); do
+  common_arg "$@"
+  if ((SHIFT_BY)); then shift "$SHIFT_BY"; continue; fi
   case $1 in
-    --iptmode) (($# >= 2)) || usage_error "--iptmode needs a path"; IPTMODE=$2; shift 2 ;;
-    --iptmode=*) IPTMODE=${1#*=}; shift ;;
     --shim) (($# >= 2)) || usage_error "--shim needs a path"; SHIM=$2; shift 2 ;;
     --shim=*) SHIM=${1#*=}; shift ;;
-    --runs) (($# >= 2)) || usage_error "--runs needs a number"; RUNS=$2; shift 2 ;;
-    --runs=*) RUNS=${1#*=}; shift ;;
-    -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage_error "--runs must be a positive integer, got '$RUNS'"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $CALLS_PER_ROUND =~ ^[1-9][0-9]*$ ]] ||
   usage_error "SHIM_BENCH_ROUNDS and SHIM_BENCH_CALLS must be positive integers"
 readonly TOTAL_CALLS=$((ROUNDS * CALLS_PER_ROUND))
 
-if ((EUID != 0)); then
-  echo "shim_bench: must run as root (it creates a network namespace and loads iptables rules); try: sudo $0 $*" >&2
-  exit 2
-fi
-
-[[ -x $IPTMODE && -f $IPTMODE ]] || fail "iptmode binary not found or not executable: $IPTMODE (build it first, or pass --iptmode)"
-IPTMODE=$(readlink -f "$IPTMODE")
+check_common "it creates a network namespace and loads iptables rules"
 [[ -n $SHIM ]] || SHIM="$(dirname "$IPTMODE")/iptmode-shim"
 [[ -x $SHIM && -f $SHIM ]] || fail "iptmode-shim binary not found or not executable: $SHIM (build it first, or pass --shim)"
 SHIM=$(readlink -f "$SHIM")
-for tool in ip gcc awk sort iptables-nft-save iptables-legacy-save; do
-  command -v "$tool" >/dev/null || fail "required tool not found: $tool"
-done
+require_tools ip gcc awk sort iptables-nft-save iptables-legacy-save
 NFT_MULTI=$(command -v xtables-nft-multi) || fail "required tool not found: xtables-nft-multi"
 LEGACY_MULTI=$(command -v xtables-legacy-multi) || fail "required tool not found: xtables-legacy-multi"
 
-tmp=$(mktemp -d /tmp/iptmode-shim-bench.XXXXXX)
+bench_start iptmode-shim-bench
 NS="iptmode-shim-bench-$$"
-created_ns=()
-cleanup() {
-  local ns
-  for ns in "${created_ns[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Turn signals into a normal exit so the EXIT trap removes the namespace.
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
 
 # --- Timing helpers, run inside the namespace (exported to `bash -c`) --------
 
@@ -183,14 +151,10 @@ restore_runs() {
 }
 export -f time_calls version_rounds restore_runs
 
-# in_ns CMD...: run a shell command line with the functions above in $NS.
-in_ns() {
-  ip netns exec "$NS" bash -c "$*"
-}
 
-# stats FILE LABEL DIV: "median mean min max" of the LABEL rows of a
+# label_stats FILE LABEL DIV: "median mean min max" of the LABEL rows of a
 # "LABEL N VALUE" file, each VALUE divided by DIV first.
-stats() {
+label_stats() {
   awk -v l="$2" '$1 == l { print $3 }' "$1" | sort -n | awk -v d="$3" '{ v[NR] = $1 / d; s += $1 / d }
     END {
       if (NR == 0) { print "nan nan nan nan"; exit }
@@ -264,8 +228,7 @@ gcc -static -O2 -DBACKEND="\"$bin/xtables-nft-multi\"" -o "$floor/iptables" "$tm
   fail "iptmode shim install failed: $(cat "$tmp/install.log")"
 [[ $(readlink "$bin/iptables") == iptmode-shim ]] || fail "$bin/iptables is not a link to the shim after install"
 
-ip netns add "$NS" || fail "cannot create network namespace $NS"
-created_ns+=("$NS")
+netns_add "$NS"
 
 # The warm-up call: it runs the detector (in the namespace, as kubelet's first
 # call would) and records the state and the backend's version cache.
@@ -306,14 +269,14 @@ awk -v chains="$CHAINS" -v per="$RULES_PER_CHAIN" 'BEGIN {
 # --- iptables -V --------------------------------------------------------------
 
 t0=$EPOCHREALTIME
-in_ns "version_rounds $ROUNDS $CALLS_PER_ROUND $(printf '%q ' "direct=$direct/iptables" \
+in_ns "$NS" "version_rounds $ROUNDS $CALLS_PER_ROUND $(printf '%q ' "direct=$direct/iptables" \
   "floor=$floor/iptables" "shim=$bin/iptables")" >"$tmp/version.us" || fail "iptables -V series failed"
 t1=$EPOCHREALTIME
 printf 'timed iptables -V: 3 x %d calls in %.1f s\n\n' "$TOTAL_CALLS" "$(((${t1//./} - ${t0//./}) / 1000))e-3"
 
 printf '%-7s %12s %12s %12s %12s\n' setup "median_us" "mean_us" "min_us" "max_us"
 for label in direct floor shim; do
-  read -r med mean min max < <(stats "$tmp/version.us" "$label" "$CALLS_PER_ROUND")
+  read -r med mean min max < <(label_stats "$tmp/version.us" "$label" "$CALLS_PER_ROUND")
   printf '%-7s %12s %12s %12s %12s\n' "$label" "$med" "$mean" "$min" "$max"
   declare "med_$label=$med" "mean_$label=$mean"
 done
@@ -347,7 +310,7 @@ echo
 # --- iptables-restore ---------------------------------------------------------
 
 t0=$EPOCHREALTIME
-in_ns "restore_runs $RUNS $(printf '%q ' "$rules" "$direct/iptables" \
+in_ns "$NS" "restore_runs $RUNS $(printf '%q ' "$rules" "$direct/iptables" \
   "direct=$direct/iptables-restore" "shim=$bin/iptables-restore")" >"$tmp/restore.us" ||
   fail "iptables-restore series failed"
 t1=$EPOCHREALTIME
@@ -356,7 +319,7 @@ printf 'timed iptables-restore: 2 x %d runs (+1 warm-up each) in %.1f s\n\n' "$R
 
 printf '%-7s %12s %12s %12s %12s\n' setup "median_ms" "mean_ms" "min_ms" "max_ms"
 for label in direct shim; do
-  read -r med mean min max < <(stats "$tmp/restore.us" "$label" 1000)
+  read -r med mean min max < <(label_stats "$tmp/restore.us" "$label" 1000)
   printf '%-7s %12s %12s %12s %12s\n' "$label" "$med" "$mean" "$min" "$max"
   declare "rmed_$label=$med"
 done
