@@ -8,37 +8,27 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
+// The detector's tables, with whether each is one of iptables' and who owns
+// each chain (by the chain's name in iptables tables, by the table's in
+// native ones); no "base".
 json backend_json(const BackendState& b) {
-  json tables = json::array();
-  for (const auto& t : b.tables) {
-    json chains = json::array();
-    for (const auto& c : t.chains)
-      chains.push_back(
-          {{"name", c.name},
-           {"rules", c.rules ? json(*c.rules) : json()},
-           {"rules_exact", c.rules_exact},
-           {"owner", is_iptables_table(t) ? std::string(chain_owner(c.name))
-                                          : std::string(native_table_owner(t.family, t.name))}});
-    tables.push_back({{"family", t.family},
-                      {"name", t.name},
-                      {"iptables", is_iptables_table(t)},
-                      {"chains", std::move(chains)}});
-  }
+  TableKeys keys;
+  keys.chain_base = false;
+  keys.table = [](const Table& t, json& out) { out["iptables"] = is_iptables_table(t); };
+  keys.chain = [](const Table& t, const Chain& c, json& out) {
+    out["owner"] = std::string(is_iptables_table(t) ? chain_owner(c.name)
+                                                    : native_table_owner(t.family, t.name));
+  };
   return {{"available", b.available},
           {"note", b.note},
           {"iptables_rules", iptables_rule_count(b)},
           {"iptables_rules_exact", b.rules_exact},
-          {"tables", std::move(tables)}};
-}
-
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(std::string(to_string(*v))) : json();
+          {"tables", tables_json(b.tables, keys)}};
 }
 
 }  // namespace
 
-json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
+std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
   json comps = json::array();
   for (const auto& ac : a.components) {
     const auto& b = ac.c.iptables;
@@ -49,16 +39,17 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
               {"in_audit_netns", ac.c.in_own_netns},
               {"binary", b.resolved ? json(b.resolved->path) : json()},
               {"kind", b.info ? json(std::string(to_string(b.info->kind))) : json()},
-              {"mode", opt(ac.how.mode)},
-              {"version", b.info ? opt(b.info->version) : json()},
+              {"mode", optional_string(ac.how.mode)},
+              {"version", b.info ? optional_string(b.info->version) : json()},
               {"source", ac.how.source},
               {"wrapper_pending", ac.how.wrapper_pending},
-              {"predicted", opt(ac.how.predicted)}};
+              {"predicted", optional_string(ac.how.predicted)}};
     if (!ac.how.proxy_mode.empty()) c["proxy_mode"] = ac.how.proxy_mode;
     if (ac.how.nft_version) c["nft_version"] = to_string(*ac.how.nft_version);
     if (ac.probe.ran || !ac.probe.output.empty())
-      c["probe"] = {
-          {"ran", ac.probe.ran}, {"mode", opt(ac.probe.mode)}, {"output", ac.probe.output}};
+      c["probe"] = {{"ran", ac.probe.ran},
+                    {"mode", optional_string(ac.probe.mode)},
+                    {"output", ac.probe.output}};
     comps.push_back(std::move(c));
   }
   json names = json::array();
@@ -71,7 +62,7 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
   for (const auto& s : a.bin.backends)
     staged.push_back({{"mode", std::string(to_string(s.mode))},
                       {"path", s.path},
-                      {"version", s.info ? opt(s.info->version) : json()},
+                      {"version", s.info ? optional_string(s.info->version) : json()},
                       {"note", s.note}});
   json findings = json::array();
   for (const auto& x : f)
@@ -81,7 +72,7 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
                         {"evidence", x.evidence},
                         {"remedy", x.remedy}});
   const auto& fw = a.firewalld;
-  return {
+  return json_text({
       {"schema", kAuditSchema},
       {"mode", std::string(to_string(a.decision.mode))},
       {"rule", std::string(to_string(a.decision.rule))},
@@ -93,7 +84,7 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
        {{"iptables", to_json(a.ev.host_iptables)},
         {"nft",
          {{"path", a.host_nft.resolved ? json(a.host_nft.resolved->path) : json()},
-          {"version", opt(a.host_nft_version)}}}}},
+          {"version", optional_string(a.host_nft_version)}}}}},
       {"bin_dir",
        {{"path", a.bin.dir},
         {"exists", a.bin.exists},
@@ -101,7 +92,7 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
         {"names", std::move(names)},
         {"backend_dir", a.bin.backend_dir},
         {"backends", std::move(staged)},
-        {"state_mode", opt(a.bin.state_mode)},
+        {"state_mode", optional_string(a.bin.state_mode)},
         {"state_note", a.bin.state_note},
         {"shim_refusals", a.bin.shim_refusals}}},
       {"firewalld",
@@ -113,7 +104,7 @@ json audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
         {"sources", fw.sources},
         {"masquerade", fw.masquerade}}},
       {"findings", std::move(findings)},
-  };
+  });
 }
 
 }  // namespace iptmode

@@ -2,23 +2,10 @@
 #include <fmt/ranges.h>
 
 #include "audit/report.h"
+#include "audit/report_clean.h"
 
 namespace iptmode {
 namespace {
-
-// Paths, names and environment values come from containers: a terminal
-// escape in one must not repaint the operator's screen.
-std::string clean(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
-}
 
 std::string paint(const ReportStyle& s, std::string_view code, std::string_view text) {
   if (!s.color) return std::string(text);
@@ -70,7 +57,8 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     if (ac.probe.ran || !ac.probe.output.empty())
       how += fmt::format(" [probe: {}]", ac.probe.output);
     out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", clean(ac.c.name),
-                       fmt::join(ac.c.pids, ","), backend, version, clean(binary), clean(how));
+                       fmt::format("{}", fmt::join(ac.c.pids, ",")), backend, version,
+                       clean(binary), clean(how));
   }
 
   out += "\nkernel\n";
@@ -99,13 +87,6 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     out += fmt::format("          fix: {}\n", clean(x.remedy));
   }
   return out;
-}
-
-std::string npd_line(const AuditEvidence& a, const std::vector<Finding>& f, Severity fail_on) {
-  for (const auto& x : f)
-    if (x.severity <= fail_on) return fmt::format("{}: {}", x.code, clean(x.message));
-  return fmt::format("iptables backend consistent: {} ({})", to_string(a.decision.mode),
-                     to_string(a.decision.rule));
 }
 
 }  // namespace iptmode

@@ -36,7 +36,7 @@ Result<void> write_metrics(const std::string& path, const std::string& text) {
 int could_not_run(const AuditCliOptions& opts, const std::string& message, double seconds) {
   if (!opts.prometheus.empty())
     (void)write_metrics(opts.prometheus, audit_metrics(nullptr, {}, false, seconds));
-  if (opts.npd) fmt::print("audit could not run: {}\n", message);
+  if (opts.npd) fmt::print("{}", npd_could_not_run(message));
   fmt::print(stderr, "iptmode: {}\n", message);
   return kExitError;
 }
@@ -97,10 +97,9 @@ int run_audit(const AuditCliOptions& opts) {
       return could_not_run(opts, w.error().message, elapsed());
 
   if (opts.npd) {
-    fmt::print("{}\n", npd_line(*ev, findings, *fail_on));
+    fmt::print("{}", npd_line(*ev, findings, *fail_on));
   } else if (opts.json) {
-    fmt::print("{}\n", audit_json(*ev, findings)
-                           .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    fmt::print("{}", audit_json(*ev, findings));
   } else {
     // Colour only for a person at a terminal, and never against NO_COLOR.
     const char* no_color = std::getenv("NO_COLOR");

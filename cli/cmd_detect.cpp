@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "detect/config.h"
 #include "detect/report_json.h"
+#include "detect/report_text.h"
 #include "shim/names.h"
 
 namespace iptmode::cli {
@@ -19,15 +20,6 @@ namespace {
 int error_exit(std::string_view message) {
   fmt::print(stderr, "iptmode: {}\n", message);
   return kExitError;
-}
-
-void print_plain(const Decision& d) {
-  fmt::print("mode: {} (decided by {})\n", to_string(d.mode), to_string(d.rule));
-  for (const auto& r : d.reasons) {
-    fmt::print("{} {:<15} {:<7} {}\n", r.decided ? '*' : ' ', to_string(r.rule),
-               r.says ? to_string(*r.says) : "-", r.text);
-  }
-  for (const auto& w : d.warnings) fmt::print("warning: {}\n", w);
 }
 
 }  // namespace
@@ -80,10 +72,9 @@ int run_detect(const DetectOptions& opts) {
     if (auto w = store_decision(dirfd->get(), dir, state); !w) return error_exit(w.error().message);
   }
   if (opts.json)
-    fmt::print("{}\n", detect_json(det->evidence, det->decision)
-                           .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    fmt::print("{}", detect_json(det->evidence, det->decision));
   else
-    print_plain(det->decision);
+    fmt::print("{}", detect_text(det->decision));
   if (opts.write && !opts.json) fmt::print("recorded: {}/{}\n", dir, shim::kStateFile);
   return kExitOk;
 }

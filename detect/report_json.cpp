@@ -4,30 +4,31 @@ namespace iptmode {
 
 using json = nlohmann::ordered_json;
 
-namespace {
+json tables_json(const std::vector<Table>& tables, const TableKeys& keys) {
+  json out = json::array();
+  for (const auto& t : tables) {
+    json chains = json::array();
+    for (const auto& c : t.chains) {
+      json chain = {{"name", c.name}};
+      if (keys.chain_base) chain["base"] = c.base;
+      chain["rules"] = c.rules ? json(*c.rules) : json();
+      chain["rules_exact"] = c.rules_exact;
+      if (keys.chain) keys.chain(t, c, chain);
+      chains.push_back(std::move(chain));
+    }
+    json table = {{"family", t.family}, {"name", t.name}};
+    if (keys.table) keys.table(t, table);
+    table["chains"] = std::move(chains);
+    out.push_back(std::move(table));
+  }
+  return out;
+}
 
 json to_json(const BackendState& b) {
-  json tables = json::array();
-  for (const auto& t : b.tables) {
-    json chains = json::array();
-    for (const auto& c : t.chains)
-      chains.push_back({{"name", c.name},
-                        {"base", c.base},
-                        {"rules", c.rules ? json(*c.rules) : json()},
-                        {"rules_exact", c.rules_exact}});
-    tables.push_back({{"family", t.family}, {"name", t.name}, {"chains", std::move(chains)}});
-  }
   return {{"available", b.available},         {"note", b.note},
           {"rules_counted", b.rules_counted}, {"rules_exact", b.rules_exact},
-          {"tables", std::move(tables)},      {"unread", b.unread}};
+          {"tables", tables_json(b.tables)},  {"unread", b.unread}};
 }
-
-template <class T>
-json optional_string(const std::optional<T>& v) {
-  return v ? json(std::string(to_string(*v))) : json();
-}
-
-}  // namespace
 
 json to_json(const BinaryEvidence& b) {
   json out = {{"path_var", b.path_var}, {"note", b.note}};
@@ -71,11 +72,15 @@ json to_json(const Decision& d) {
           {"warnings", d.warnings}};
 }
 
-json detect_json(const Evidence& ev, const Decision& d) {
+std::string json_text(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string detect_json(const Evidence& ev, const Decision& d) {
   json out = {{"schema", kDetectSchema}};
   out.update(to_json(d));
   out["evidence"] = to_json(ev);
-  return out;
+  return json_text(out);
 }
 
 }  // namespace iptmode
