@@ -45,7 +45,7 @@ std::string_view to_string(VersionForm f);
 inline constexpr std::size_t kSplitReach = 4096;
 
 // Files larger than this are not read to the end; what is in the first
-// kReadLimit bytes decides.
+// kBinaryReadLimit bytes decides.
 inline constexpr std::size_t kBinaryReadLimit = 64 * 1024 * 1024;
 
 // Incremental classifier: feed the file's bytes in order, in chunks of any

@@ -78,10 +78,9 @@ TEST_CASE("report json: the audit's document, key by key") {
         R"({"name":"filter_IN","rules":null,"rules_exact":true,"owner":"firewalld"}]}])");
   CHECK(j.at("kernel").at("legacy").at("tables").empty());
 
-  CHECK(j.at("host").dump() ==
-        R"({"iptables":{"path_var":"","note":"","path":"/usr/sbin/xtables-nft-multi","links":[],)"
-        R"("kind":"xtables-nft-multi","mode":"nft","version":"1.8.9"},)"
-        R"("nft":{"path":null,"version":"1.0.6"}})");
+  // The host's iptables as the detector writes it.
+  CHECK(j.at("host").at("iptables") == to_json(a.ev.host_iptables));
+  CHECK(j.at("host").at("nft").dump() == R"({"path":null,"version":"1.0.6"})");
   CHECK(j.at("bin_dir").at("path") == "/var/lib/k0s/bin");
   CHECK(j.at("bin_dir").at("state_mode").is_null());
   CHECK(j.at("firewalld").at("backend").is_null());
