@@ -31,6 +31,7 @@
 
 #include "shim/state.h"
 #include "tests/support/detect.h"
+#include "tests/support/firewalld_zones.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
 #include "tests/support/test_root.h"
@@ -420,15 +421,7 @@ void firewalld_host_root(TestRoot& host) {
   host.copy_in("/usr/sbin/nft", "/usr/sbin/nft");
   host.write_file("/etc/firewalld/firewalld.conf",
                   "# firewalld config file\nDefaultZone=public\nFirewallBackend=iptables\n");
-  host.write_file("/etc/firewalld/zones/public.xml", R"(<?xml version="1.0" encoding="utf-8"?>
-<zone>
-  <short>Public</short>
-  <description>For use in public areas.</description>
-  <service name="ssh"/>
-  <service name="dhcpv6-client"/>
-  <forward/>
-</zone>
-)");
+  host.write_file("/etc/firewalld/zones/public.xml", kPublicZoneXml);
   host.write_file("/etc/k0s/k0s.yaml",
                   "apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nspec:\n"
                   "  network:\n    provider: kuberouter\n    podCIDR: 10.100.0.0/16\n");

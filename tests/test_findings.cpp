@@ -2,7 +2,6 @@
 // the state it describes and not on its near misses, with the severity,
 // message and remedy an operator acts on.
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -11,7 +10,6 @@
 #include <vector>
 
 #include "audit/findings.h"
-#include "audit/report.h"
 #include "tests/support/evidence.h"
 
 namespace iptmode {
@@ -712,32 +710,6 @@ TEST_CASE("audit findings: severity names round-trip") {
   CHECK_FALSE(parse_severity("fatal").has_value());
   CHECK_FALSE(parse_severity("Error").has_value());
   CHECK_FALSE(parse_severity("").has_value());
-}
-
-}  // namespace iptmode
-
-namespace iptmode {
-
-TEST_CASE("audit report: terminal escapes from a container are shown, not obeyed") {
-  AuditEvidence a = node(Mode::nft);
-  AuditedComponent ac = component("kube-proxy", 42, Mode::nft);
-  ac.c.iptables.resolved = Resolved{"/usr/sbin/X\x1b[2J\x1b[31mFAKE", {}};
-  ac.how.source = "FELIX_IPTABLESBACKEND=\x07\x1b]0;owned\x07";
-  a.components.push_back(ac);
-  const std::string text = audit_text(a, find_problems(a), ReportStyle{false});
-  CHECK(text.find('\x1b') == std::string::npos);
-  CHECK(text.find('\x07') == std::string::npos);
-  CHECK(text.find("X\\x1b[2J") != std::string::npos);
-}
-
-TEST_CASE("audit report: JSON of bytes that are not UTF-8 does not throw") {
-  AuditEvidence a = node(Mode::nft);
-  AuditedComponent ac = component("kube-proxy", 42, Mode::nft);
-  ac.c.iptables.resolved = Resolved{"/usr/sbin/\xff\xfe", {}};
-  a.components.push_back(ac);
-  std::string dumped;
-  CHECK_NOTHROW(dumped = audit_json(a, find_problems(a)));
-  CHECK(nlohmann::json::accept(dumped));
 }
 
 }  // namespace iptmode

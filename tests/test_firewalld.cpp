@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/firewalld.h"
+#include "tests/support/firewalld_zones.h"
 #include "tests/support/temp_dir.h"
 
 namespace iptmode {
@@ -87,15 +88,7 @@ TEST_CASE("audit firewalld zone: services, sources and masquerade") {
 }
 
 TEST_CASE("audit firewalld zone: the shipped public zone has no masquerade and no sources") {
-  FirewalldState s = zone(R"(<?xml version="1.0" encoding="utf-8"?>
-<zone>
-  <short>Public</short>
-  <description>For use in public areas.</description>
-  <service name="ssh"/>
-  <service name="dhcpv6-client"/>
-  <forward/>
-</zone>
-)");
+  FirewalldState s = zone(test::kPublicZoneXml);
   CHECK(s.services == Strings{"ssh", "dhcpv6-client"});
   CHECK(s.sources.empty());
   CHECK_FALSE(s.masquerade);

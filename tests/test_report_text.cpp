@@ -110,6 +110,7 @@ TEST_CASE("report text: terminal escapes from a container are shown, not obeyed"
   AuditEvidence a = node(Mode::nft);
   AuditedComponent ac = component("kube\x1b[2Jproxy", 42, Mode::nft);
   ac.c.iptables.resolved = Resolved{"/usr/sbin/X\x1b[31mFAKE", {}};
+  ac.how.source = "FELIX_IPTABLESBACKEND=\x07\x1b]0;owned\x07";
   a.components.push_back(ac);
   const std::vector<Finding> f = {{"X", Severity::warning, "line\none", {"\x07"}, "fix\r"}};
   const std::string text = audit_text(a, f, ReportStyle{false});
@@ -117,6 +118,7 @@ TEST_CASE("report text: terminal escapes from a container are shown, not obeyed"
   CHECK(text.find('\x07') == std::string::npos);
   CHECK(text.find("kube\\x1b[2Jproxy") != std::string::npos);
   CHECK(text.find("/usr/sbin/X\\x1b[31mFAKE") != std::string::npos);
+  CHECK(text.find("FELIX_IPTABLESBACKEND=\\x07\\x1b]0;owned\\x07") != std::string::npos);
   CHECK(text.find("X: line\\x0aone\n          - \\x07\n          fix: fix\\x0d\n") !=
         std::string::npos);
 }
