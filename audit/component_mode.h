@@ -18,9 +18,9 @@ struct ComponentMode {
   std::optional<Mode> mode;  // the iptables backend it writes; unset: none, or unknown
   std::string source;        // how that is known, one phrase
   bool wrapper_pending = false;
-  std::optional<Mode>
-      predicted;           // a pending wrapper's (or Felix auto's) choice on this kernel state
-  std::string proxy_mode;  // kube-proxy: iptables | ipvs | nftables
+  // A pending wrapper's (or Felix auto's) choice on this kernel state.
+  std::optional<Mode> predicted;
+  std::string proxy_mode;              // kube-proxy: iptables | ipvs | nftables
   std::optional<Version> nft_version;  // kube-proxy in nftables mode: the nft in its image
 };
 

@@ -11,8 +11,8 @@ namespace iptmode {
 struct FirewalldState {
   bool config_found = false;  // <root>/etc/firewalld/firewalld.conf exists
   bool running = false;       // a firewalld process exists
-  std::optional<std::string>
-      backend;       // FirewallBackend: "nftables" | "iptables"; unset: nftables (its default)
+  // FirewallBackend: "nftables" | "iptables"; unset: nftables (its default).
+  std::optional<std::string> backend;
   std::string zone;  // DefaultZone, default "public"
   bool zone_found = false;
   std::vector<std::string> services;  // <service name=...> in the zone
