@@ -112,6 +112,15 @@ std::optional<Version> read_nft_version(int fd) {
 
 ComponentMode component_mode(const Component& c, const KernelState& k, const std::string& proc) {
   ComponentMode m;
+  // Nothing about a process that cannot write the filter, or one whose
+  // lookup blew its budget, says how the node's filter is written.
+  if (c.inspection != Inspection::done) {
+    m.source = c.iptables.note;
+    return m;
+  }
+  // What is read here on top of the scan (kube-proxy's config, its nft) is
+  // bounded as one more component's worth of lookups.
+  Budget budget(kComponentTime, kComponentSteps);
   const auto& info = c.iptables.info;
   if (info && info->mode) {
     m.mode = info->mode;
@@ -156,7 +165,7 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
     std::string config_text;
     if (auto path = kube_proxy_config_path(c.argv)) {
       if (auto root = open_root(fmt::format("{}/{}/root", proc, c.pids.front()))) {
-        if (auto r = resolve_in_root(root->get(), *path))
+        if (auto r = resolve_in_root(root->get(), *path, &budget))
           if (auto fd = open_in_root(root->get(), r->path)) {
             char buf[64 * 1024];
             ssize_t n = ::read(fd->get(), buf, sizeof buf);
@@ -170,7 +179,7 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
       m.mode.reset();
       m.source = "proxy-mode nftables: writes the native `ip kube-proxy` tables, not iptables";
       if (auto root = open_root(fmt::format("{}/{}/root", proc, c.pids.front())))
-        if (auto found = which_in_root(root->get(), c.iptables.path_var, "nft"))
+        if (auto found = which_in_root(root->get(), c.iptables.path_var, "nft", &budget))
           if (auto fd = open_in_root(root->get(), found->path))
             m.nft_version = read_nft_version(fd->get());
     }

@@ -271,8 +271,32 @@ void versions(const AuditEvidence& a, std::vector<Finding>& out) {
           fmt::format("install nftables >= {} on the host", to_string(*ac.how.nft_version))});
 }
 
+// A component the scan did not read: named, never counted as a writer.
+void not_inspected(const AuditedComponent& ac, std::vector<Finding>& out) {
+  if (ac.c.inspection == Inspection::unprivileged)
+    out.push_back(Finding{
+        "COMPONENT_UNPRIVILEGED",
+        Severity::info,
+        fmt::format("{} is named like a writer but cannot write the packet filter; not counted",
+                    who(ac.c)),
+        {ac.c.iptables.note},
+        "none needed; if it is a real component, it lacks CAP_NET_ADMIN and its rules fail"});
+  if (ac.c.inspection == Inspection::over_budget)
+    out.push_back(Finding{
+        "COMPONENT_NOT_INSPECTED",
+        Severity::warning,
+        fmt::format("{}: its iptables lookup was stopped by the scan's budget; its backend and "
+                    "version are unknown",
+                    who(ac.c)),
+        {ac.c.iptables.note, "PATH " + ac.c.iptables.path_var.substr(0, 200)},
+        "find out why its PATH or root takes so long to search (a symlink maze planted by "
+        "whoever started it?); stop the process if it is not a real component"});
+}
+
 void components(const AuditEvidence& a, std::vector<Finding>& out) {
   for (const auto& ac : a.components) {
+    not_inspected(ac, out);
+    if (ac.c.inspection == Inspection::unprivileged) continue;
     if (!ac.c.in_own_netns)
       out.push_back(
           Finding{"COMPONENT_NOT_IN_HOST_NETNS",

@@ -46,6 +46,10 @@ Result<Detection> detect_now(const DetectOptions& opts) {
   gather.host_root = opts.host_root;
   for (auto name : kDefaultComponents) gather.component_names.emplace_back(name);
   for (const auto& name : config->components) gather.component_names.push_back(name);
+  if (opts.scan_budget > 0)
+    gather.limits.scan_time = std::chrono::milliseconds(static_cast<long>(opts.scan_budget * 1000));
+  else if (opts.print_state)
+    gather.limits.scan_time = kPrintStateScanTime;
   auto evidence = gather_evidence(gather);
   if (!evidence) return std::unexpected(evidence.error());
 
@@ -60,6 +64,13 @@ int run_detect(const DetectOptions& opts) {
 
   // The shim reads this from a pipe and checks it like the file.
   if (opts.print_state) {
+    // The nft-writer line then holds what the scan did read: say so once.
+    for (const auto& c : det->evidence.components)
+      if (c.inspection == Inspection::over_budget) {
+        fmt::print(stderr, "iptmode: warning: {} (pid {}) not inspected: {}\n", c.name,
+                   c.pids.front(), c.iptables.note);
+        break;
+      }
     fmt::print("{}", state_text(state));
     return kExitOk;
   }

@@ -35,6 +35,9 @@ int run(int argc, char** argv) {
       det->add_flag("--print-state", detect.print_state,
                     "Print the state the shim records, nothing else (the shim's first call)");
   print_state->excludes(det->get_option("--json"))->excludes(det->get_option("--write"));
+  det->add_option("--scan-budget", detect.scan_budget,
+                  "Seconds the component scan may take in all (default 5, with --print-state 2)")
+      ->check(CLI::Range(0.001, 600.0));
 
   AuditCliOptions audit;
   auto* aud = app.add_subcommand(

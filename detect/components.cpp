@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "detect/credentials.h"
 #include "detect/procfs.h"
 
 namespace iptmode {
@@ -23,12 +25,26 @@ bool matches(const ProcessInfo& p, std::string_view name) {
 
 }  // namespace
 
-BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name) {
+std::string_view to_string(Inspection i) {
+  switch (i) {
+    case Inspection::done:
+      return "done";
+    case Inspection::over_budget:
+      return "over-budget";
+    case Inspection::unprivileged:
+      return "unprivileged";
+  }
+  return "done";
+}
+
+BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name,
+                              Budget* budget) {
   BinaryEvidence ev;
   ev.path_var = std::string(path_var);
-  auto found = which_in_root(root_fd, path_var, name);
+  auto found = which_in_root(root_fd, path_var, name, budget);
   if (!found) {
     ev.note = found.error().message;
+    ev.over_budget = found.error().errnum == kBudgetErrno;
     return ev;
   }
   ev.resolved = std::move(*found);
@@ -46,15 +62,56 @@ BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::strin
   return ev;
 }
 
+namespace {
+
+// The first pid of the group that is still there lends its root and PATH.
+// False when every pid of it exited mid-scan.
+bool inspect_group(int proc_fd, const std::string& proc, Component& c, Budget& scan,
+                   const ScanLimits& limits) {
+  for (int pid : c.pids) {
+    auto env = read_environ(proc_fd, pid);
+    if (!env && env.error().errnum == ESRCH) continue;
+    std::string path_var(kDefaultPath);
+    if (env) {
+      c.environ = split_nul(*env);
+      if (auto p = env_value(*env, "PATH")) {
+        path_var = *p;
+        c.path_from_environ = true;
+      }
+    }
+    c.iptables.path_var = path_var;
+    if (scan.exhausted()) {
+      c.inspection = Inspection::over_budget;
+      c.iptables.note = "not inspected: " + scan.why();
+      return true;
+    }
+    auto root = open_root(fmt::format("{}/{}/root", proc, pid));
+    if (!root) {
+      if (root.error().errnum == ENOENT || root.error().errnum == ESRCH) continue;
+      c.iptables.note = root.error().message;
+    } else {
+      Budget mine(limits.component_time, limits.component_steps, &scan);
+      c.iptables = inspect_binary(root->get(), path_var, "iptables", &mine);
+      if (c.iptables.over_budget) c.inspection = Inspection::over_budget;
+    }
+    if (!env) c.iptables.note += (c.iptables.note.empty() ? "" : "; ") + env.error().message;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::vector<Component>> scan_components(const std::vector<std::string>& names,
-                                               const std::string& proc) {
+                                               const std::string& proc, const ScanLimits& limits) {
   auto proc_fd = open_root(proc);
   if (!proc_fd) return std::unexpected(proc_fd.error());
   auto own_net = own_net_ns(proc_fd->get());
   if (!own_net) return std::unexpected(own_net.error());
 
-  // One component per (name, mount namespace), in pid order.
-  std::map<std::pair<std::string, std::uint64_t>, Component> groups;
+  // One component per (name, mount namespace, can write), in pid order: a
+  // process anyone can start must not lend its PATH to a real component.
+  std::map<std::tuple<std::string, std::uint64_t, bool>, Component> groups;
   auto pids = list_pids(proc_fd->get());
   std::sort(pids.begin(), pids.end());
   for (pid_t pid : pids) {
@@ -63,48 +120,33 @@ Result<std::vector<Component>> scan_components(const std::vector<std::string>& n
     for (const auto& name : names) {
       if (!matches(*p, name)) continue;
       if (!read_namespaces(proc_fd->get(), *p)) break;  // exited mid-scan
-      auto& c = groups[{name, p->mount_ns}];
+      const Privilege priv = read_privilege(proc_fd->get(), pid);
+      auto& c = groups[{name, p->mount_ns, priv.can_write}];
       if (c.pids.empty()) {
         c.name = name;
         c.mount_ns = p->mount_ns;
         c.net_ns = p->net_ns;
         c.in_own_netns = p->net_ns == *own_net;
         c.argv = p->argv;
+        c.privilege = priv.why;
+        if (!priv.can_write) {
+          c.inspection = Inspection::unprivileged;
+          c.iptables.note =
+              fmt::format("unprivileged: cannot write the packet filter ({})", priv.why);
+        }
       }
       c.pids.push_back(pid);
       break;
     }
   }
 
+  Budget scan(limits.scan_time, limits.scan_steps);
   std::vector<Component> out;
   for (auto& [key, c] : groups) {
-    // The first pid of the group that is still there lends its root and PATH.
-    bool inspected = false;
-    for (int pid : c.pids) {
-      auto env = read_environ(proc_fd->get(), pid);
-      if (!env && env.error().errnum == ESRCH) continue;
-      std::string path_var(kDefaultPath);
-      if (env) {
-        c.environ = split_nul(*env);
-        if (auto p = env_value(*env, "PATH")) {
-          path_var = *p;
-          c.path_from_environ = true;
-        }
-      }
-      auto root = open_root(fmt::format("{}/{}/root", proc, pid));
-      if (!root) {
-        if (root.error().errnum == ENOENT || root.error().errnum == ESRCH) continue;
-        c.iptables.path_var = path_var;
-        c.iptables.note = root.error().message;
-      } else {
-        c.iptables = inspect_binary(root->get(), path_var, "iptables");
-      }
-      if (!env) c.iptables.note += (c.iptables.note.empty() ? "" : "; ") + env.error().message;
-      inspected = true;
-      break;
-    }
-    // Every process of the group exited mid-scan.
-    if (inspected) out.push_back(std::move(c));
+    // Not even its environment is read: nothing about it can matter.
+    if (c.inspection == Inspection::unprivileged ||
+        inspect_group(proc_fd->get(), proc, c, scan, limits))
+      out.push_back(std::move(c));
   }
   return out;
 }

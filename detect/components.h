@@ -2,6 +2,7 @@
 // and the `iptables` each would run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "core/binary.h"
 #include "core/error.h"
+#include "detect/budget.h"
 #include "detect/in_root.h"
 
 namespace iptmode {
@@ -25,8 +27,16 @@ struct BinaryEvidence {
   std::optional<Resolved> resolved;  // unset when not found
   std::optional<BinaryInfo> info;    // unset when not readable
   std::string note;                  // what went wrong, one line
+  bool over_budget = false;          // the lookup stopped on its budget, not on an answer
 };
-BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name);
+BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name,
+                              Budget* budget = nullptr);
+
+// Whether a component's binary was read. Only `done` components are evidence
+// of a writer: an unprivileged process named kube-proxy cannot write the
+// packet filter, and one whose lookup blew its budget is not known.
+enum class Inspection { done, over_budget, unprivileged };
+std::string_view to_string(Inspection i);  // "done", "over-budget", "unprivileged"
 
 struct Component {
   std::string name;
@@ -38,11 +48,26 @@ struct Component {
   std::vector<std::string> argv;     // of the first pid
   std::vector<std::string> environ;  // of the first pid; empty when hidden
   BinaryEvidence iptables;
+  Inspection inspection = Inspection::done;
+  std::string privilege;  // why it can (or cannot) write the packet filter, one line
+};
+
+// How much a scan may spend on looking binaries up (detect/budget.h): all
+// components together, and each one.
+struct ScanLimits {
+  std::chrono::milliseconds scan_time = kScanTime;
+  long scan_steps = kScanSteps;
+  std::chrono::milliseconds component_time = kComponentTime;
+  long component_steps = kComponentSteps;
 };
 
 // Finds processes whose comm, exe or argv[0] is one of `names`, one Component
-// per (name, mount namespace). Processes that exit mid-scan are skipped.
+// per (name, mount namespace, privilege). Processes that exit mid-scan are
+// skipped. Unprivileged ones are listed, not inspected; the lookups of the
+// others spend on `limits`, and a component that blows them is listed as
+// over-budget while the scan goes on with the next.
 Result<std::vector<Component>> scan_components(const std::vector<std::string>& names,
-                                               const std::string& proc = "/proc");
+                                               const std::string& proc = "/proc",
+                                               const ScanLimits& limits = {});
 
 }  // namespace iptmode

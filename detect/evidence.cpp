@@ -56,7 +56,7 @@ Result<Evidence> gather_evidence(const GatherOptions& opts) {
 
   std::vector<std::string> names = opts.component_names;
   if (names.empty()) names.assign(std::begin(kDefaultComponents), std::end(kDefaultComponents));
-  auto comps = scan_components(names);
+  auto comps = scan_components(names, "/proc", opts.limits);
   if (!comps) return std::unexpected(comps.error());
   ev.components = std::move(*comps);
   return ev;

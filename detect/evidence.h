@@ -22,6 +22,7 @@ struct GatherOptions {
   std::string host_root = "/";
   std::vector<std::string> component_names;  // default: kDefaultComponents
   bool always_count_rules = false;           // the audit wants counts; detect only when no hint
+  ScanLimits limits;                         // what the component scan may spend
 };
 
 // Fails only when a backend cannot be read at all (not root, netlink refused);

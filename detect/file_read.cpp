@@ -13,13 +13,26 @@
 
 namespace iptmode {
 
+std::string_view describe_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symlink";
+  if (S_ISREG(mode) && (mode & 0111) == 0) return "a regular file without an execute bit";
+  if (S_ISREG(mode)) return "a regular file";
+  return "not a regular file";
+}
+
 Result<UniqueFd> reopen_regular(UniqueFd path_fd, const std::string& name) {
   struct stat st {};
   if (::fstat(path_fd.get(), &st) != 0) return errno_fail(name);
   if (S_ISLNK(st.st_mode)) return sys_fail(name, ELOOP);
   // /proc files report size 0 but are regular; FIFOs, devices and sockets
   // could block, never end, or act on being opened.
-  if (!S_ISREG(st.st_mode)) return fail(fmt::format("{}: not a regular file", name), EINVAL);
+  if (!S_ISREG(st.st_mode))
+    return fail(fmt::format("{}: {}, not a regular file", name, describe_type(st.st_mode)), EINVAL);
   const std::string self = fmt::format("/proc/self/fd/{}", path_fd.get());
   UniqueFd fd(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd) return errno_fail(name);

@@ -58,7 +58,7 @@ Result<UniqueFd> open_root(const std::string& dir) {
   return fd;
 }
 
-Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
+Result<Resolved> resolve_in_root(int root_fd, std::string_view path, Budget* budget) {
   Resolved out;
   std::vector<std::string> done;  // components known to be real directories (or the final file)
   std::deque<std::string> queue;
@@ -68,6 +68,10 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
   int steps = 0;
   while (!queue.empty()) {
     if (++steps > kMaxSteps) return sys_fail(join(done), ELOOP);
+    if (budget != nullptr && !budget->spend())
+      // Not the path: a maze's is kilobytes long.
+      return fail(fmt::format("lookup stopped after {} steps: {}", steps, budget->why()),
+                  kBudgetErrno);
     std::string part = std::move(queue.front());
     queue.pop_front();
     if (part == "..") {
@@ -100,32 +104,45 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path) {
   return out;
 }
 
-Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name) {
+Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name,
+                               Budget* budget) {
   if (name.empty() || name.find('/') != std::string_view::npos)
     return fail(fmt::format("\"{}\" is not a command name", name), EINVAL);
   int last_errno = ENOENT;
+  std::string last_reason;  // what the last entry that named something held
   int searched = 0;
   while (searched < kMaxPathEntries) {
     auto colon = path_var.find(':');
     std::string_view dir = path_var.substr(0, colon);
     if (!dir.empty() && dir.front() == '/') {
       ++searched;
-      auto r = resolve_in_root(root_fd, fmt::format("{}/{}", dir, name));
+      auto r = resolve_in_root(root_fd, fmt::format("{}/{}", dir, name), budget);
+      if (!r && r.error().errnum == kBudgetErrno)
+        return fail(fmt::format("{} not found on PATH: {}", name, r.error().message), kBudgetErrno);
       if (r) {
         struct stat st {};
         std::string rel = r->path == "/" ? "." : r->path.substr(1);
-        if (::fstatat(root_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            (st.st_mode & 0111))
+        if (::fstatat(root_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          last_errno = errno;
+          last_reason.clear();
+        } else if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
           return r;
-        last_errno = EACCES;
+        } else {
+          // The type is the reason, not a permission: execvp would say EACCES.
+          last_errno = EACCES;
+          last_reason = fmt::format("{} is {}", r->path, describe_type(st.st_mode));
+        }
       } else if (r.error().errnum != ENOENT && r.error().errnum != ENOTDIR) {
         last_errno = r.error().errnum;
+        last_reason = r.error().message;
       }
     }
     if (colon == std::string_view::npos) break;
     path_var.remove_prefix(colon + 1);
   }
-  return fail(fmt::format("{} not found on PATH: {}", name, std::strerror(last_errno)), last_errno);
+  return fail(fmt::format("{} not found on PATH: {}", name,
+                          last_reason.empty() ? std::strerror(last_errno) : last_reason),
+              last_errno);
 }
 
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {

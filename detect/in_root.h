@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "detect/budget.h"
 
 namespace iptmode {
 
@@ -34,13 +35,17 @@ struct Resolved {
 Result<UniqueFd> open_root(const std::string& dir);
 
 // Resolves `path` (absolute, or relative to the root) to the file it names.
-Result<Resolved> resolve_in_root(int root_fd, std::string_view path);
+// Every path component walked is a step spent on `budget` (when given); one
+// that runs out ends the lookup with errnum kBudgetErrno.
+Result<Resolved> resolve_in_root(int root_fd, std::string_view path, Budget* budget = nullptr);
 
 // As execvp would find `name` on `path_var` (colon-separated; empty entries
 // and relative entries are skipped, since they would name the caller's
 // working directory): the first entry under which `name` resolves to a
-// regular file with an execute bit.
-Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name);
+// regular file with an execute bit. A budget that runs out ends the search
+// (errnum kBudgetErrno), whatever entries are left.
+Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name,
+                               Budget* budget = nullptr);
 
 // Opens a resolved path for reading, confined to the root (openat2
 // RESOLVE_IN_ROOT where the kernel has it), without following a final link

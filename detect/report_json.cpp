@@ -51,6 +51,8 @@ json to_json(const Evidence& ev) {
                      {"net_ns", c.net_ns},
                      {"in_own_netns", c.in_own_netns},
                      {"path_from_environ", c.path_from_environ},
+                     {"inspection", std::string(to_string(c.inspection))},
+                     {"privilege", c.privilege},
                      {"iptables", to_json(c.iptables)}});
   }
   return {{"kernel", {{"nft", to_json(ev.kernel.nft)}, {"legacy", to_json(ev.kernel.legacy)}}},

@@ -32,6 +32,7 @@
 #include "shim/state.h"
 #include "tests/support/detect.h"
 #include "tests/support/firewalld_zones.h"
+#include "tests/support/maze.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
 #include "tests/support/test_root.h"
@@ -1345,4 +1346,50 @@ TEST_CASE("audit: every refusal the shim would make is SHIM_REFUSES, read with t
     refused({dir, "shim's directory", "chmod go-w"});
     REQUIRE(::chmod(dir.c_str(), 0755) == 0);
   }
+}
+
+TEST_CASE("audit: a process of nobody named kube-proxy is reported, never a writer") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot root;
+  install_xtables(root, "legacy");
+  // On its PATH a legacy iptables: were it counted, this were MODE_SPLIT.
+  FakeProcess kp(root, "kube-proxy", &ns, {"PATH=" + root.host_path("/usr/sbin").string()}, {},
+                 "nobody");
+
+  Audit a = run_audit(ns);
+  INFO("audit --json: " << a.j.dump(2));
+  CHECK(a.r.exit_code == 0);
+  CHECK(serious(a.j).empty());
+  CHECK_FALSE(has_finding(a.j, "MODE_SPLIT"));
+  const json& f = finding_for(a.j, "COMPONENT_UNPRIVILEGED", "kube-proxy", kp.pid());
+  CHECK(f.at("severity") == "info");
+  CHECK(any_contains(f.at("evidence"), "unprivileged: cannot write the packet filter"));
+  const json& c = component(a.j, kp);
+  CHECK(c.at("mode").is_null());
+  CHECK(c.at("binary").is_null());
+}
+
+TEST_CASE("audit: a component whose lookup blows the budget is COMPONENT_NOT_INSPECTED") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot root;
+  Maze maze(root.host_path("/maze"), "/maze");
+  FakeProcess bad(root, "kube-proxy", &ns, {"PATH=" + maze.path_var()});
+  TestRoot good_root;
+  install_xtables(good_root, "nft");
+  FakeProcess good(good_root, "kube-router", &ns);
+
+  Audit a = run_audit(ns);
+  INFO("audit --json: " << a.j.dump(2).substr(0, 6000));
+  CHECK(a.r.exit_code == 1);
+  const json& f = finding_for(a.j, "COMPONENT_NOT_INSPECTED", "kube-proxy", bad.pid());
+  CHECK(f.at("severity") == "warning");
+  CHECK(any_contains(f.at("evidence"), "lookup stopped"));
+  CHECK(component(a.j, bad).at("mode").is_null());
+  // The scan went on: the other component is read as if alone.
+  check_xtables_component(component(a.j, good), "nft");
+  CHECK_FALSE(has_finding(a.j, "MODE_SPLIT"));
 }

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/support/detect.h"
+#include "tests/support/maze.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
 #include "tests/support/test_root.h"
@@ -163,4 +164,67 @@ TEST_CASE("a component without iptables is evidence not an error") {
   CHECK(ipt.at("kind").is_null());
   CHECK(ipt.at("mode").is_null());
   CHECK(ipt.at("note").get<std::string>() != "");
+}
+
+TEST_CASE("a component whose PATH leads into a symlink maze is over budget; the others are read") {
+  if (!require_root()) return;
+  Netns ns;
+  TestRoot root;
+  install_legacy(root);
+  Maze maze(root.host_path("/maze"), "/maze");
+  FakeProcess bad(root, "kube-proxy", &ns, {"PATH=" + maze.path_var()});
+  TestRoot good_root;
+  install_legacy(good_root);
+  FakeProcess good(good_root, "kubelet", &ns);
+
+  // 64 entries into a 1,000-deep maze are far more path steps than one
+  // component's budget: the outcome is the same on any machine.
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2).substr(0, 4000));
+  const json& c = component(j, bad);
+  CHECK(c.at("inspection") == "over-budget");
+  CHECK(c.at("iptables").at("path").is_null());
+  CHECK(c.at("iptables").at("note").get<std::string>().find("lookup stopped") != std::string::npos);
+  const json& g = component(j, good);
+  CHECK(g.at("inspection") == "done");
+  CHECK(g.at("iptables").at("mode") == "legacy");
+
+  // The shim's first call still gets its state, with the decision.
+  RunResult r = ns.exec({IPTMODE_BIN, "detect", "--print-state"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.starts_with("iptmode-shim-state 1\nmode "));
+  CHECK(r.err.find("not inspected") != std::string::npos);
+}
+
+TEST_CASE("a process of nobody named kube-proxy cannot write the filter: listed, not read") {
+  if (!require_root()) return;
+  Netns ns;
+  TestRoot root;
+  // What nobody's PATH offers: an iptables-nft 1.8.7 by its bytes.
+  using namespace std::string_literals;
+  root.write_file("/opt/bin/xtables-nft-multi",
+                  "\x7f"
+                  "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"
+                  "iptables v%s\0"
+                  "1.8.7 (nf_tables)\0"s,
+                  0755);
+  root.symlink("/opt/bin/iptables", "xtables-nft-multi");
+  FakeProcess fake(root, "kube-proxy", &ns, {"PATH=" + root.host_path("/opt/bin").string()}, {},
+                   "nobody");
+
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+  const json& c = component(j, fake);
+  CHECK(c.at("inspection") == "unprivileged");
+  CHECK(c.at("privilege").get<std::string>().find("uid 65534") != std::string::npos);
+  CHECK(c.at("iptables").at("path").is_null());
+  CHECK(c.at("iptables")
+            .at("note")
+            .get<std::string>()
+            .starts_with("unprivileged: cannot write the packet filter"));
+
+  // Its version never reaches the shim's state.
+  RunResult r = ns.exec({IPTMODE_BIN, "detect", "--print-state"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("nft-writer -\n") != std::string::npos);
 }

@@ -410,3 +410,70 @@ TEST_CASE("in_root: a device node is refused by its type, before any open for re
 }
 
 }  // namespace iptmode
+
+namespace iptmode {
+
+TEST_CASE("in_root: a budget bounds the sum of lookups, not only each one") {
+  // Each lookup of this PATH stays under kMaxSteps; 64 of them do not stay
+  // under a budget of 500 steps, and the search stops there.
+  TempRoot root;
+  std::string chain;
+  for (int i = 0; i < 100; ++i) chain += "d/";
+  root.dir(chain);
+  root.link("a", chain);
+  std::string path;
+  for (int i = 0; i < 64; ++i) path += (i ? ":" : "") + std::string("/a");
+
+  Budget unbounded(std::chrono::hours(1), 1'000'000);
+  auto all = which_in_root(root.fd(), path, "iptables", &unbounded);
+  REQUIRE_FALSE(all.has_value());
+  CHECK(all.error().errnum == ENOENT);  // every entry searched
+
+  Budget small(std::chrono::hours(1), 500);
+  auto cut = which_in_root(root.fd(), path, "iptables", &small);
+  REQUIRE_FALSE(cut.has_value());
+  CHECK(cut.error().errnum == kBudgetErrno);
+  CHECK(cut.error().message.find("more than 500 path steps") != std::string::npos);
+  CHECK(small.exhausted());
+
+  // A child spends on its parent: the parent runs out first here.
+  Budget parent(std::chrono::hours(1), 50);
+  Budget child(std::chrono::hours(1), 1000, &parent);
+  auto r = resolve_in_root(root.fd(), "/a/x", &child);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().errnum == kBudgetErrno);
+  CHECK(r.error().message.find("the whole scan's budget ran out: more than 50") !=
+        std::string::npos);
+
+  // And a deadline in the past stops the first step.
+  Budget late(std::chrono::milliseconds(0), 1000);
+  auto t = resolve_in_root(root.fd(), "/a", &late);
+  REQUIRE_FALSE(t.has_value());
+  CHECK(t.error().message.find("took more than 0 ms") != std::string::npos);
+}
+
+TEST_CASE("in_root: what is on PATH is named by its type, not as Permission denied") {
+  TempRoot root;
+  root.dir("dir/iptables");
+  root.dir("fifo");
+  REQUIRE(::mkfifo((root.str() + "/fifo/iptables").c_str(), 0755) == 0);
+  root.file("plain/iptables", "x", 0644);
+
+  auto d = which_in_root(root.fd(), "/dir", "iptables");
+  REQUIRE_FALSE(d.has_value());
+  CHECK(d.error().message == "iptables not found on PATH: /dir/iptables is a directory");
+  auto f = which_in_root(root.fd(), "/fifo", "iptables");
+  REQUIRE_FALSE(f.has_value());
+  CHECK(f.error().message == "iptables not found on PATH: /fifo/iptables is a FIFO");
+  auto p = which_in_root(root.fd(), "/plain", "iptables");
+  REQUIRE_FALSE(p.has_value());
+  CHECK(p.error().message ==
+        "iptables not found on PATH: /plain/iptables is a regular file without an execute bit");
+
+  // Opening one for reading says the same.
+  auto o = open_in_root(root.fd(), "/fifo/iptables");
+  REQUIRE_FALSE(o.has_value());
+  CHECK(o.error().message == "/fifo/iptables: a FIFO, not a regular file");
+}
+
+}  // namespace iptmode

@@ -64,7 +64,8 @@ void TestRoot::write_file(std::string_view inside, std::string_view bytes, mode_
 }
 
 FakeProcess::FakeProcess(TestRoot& root, std::string name, const Netns* netns,
-                         std::vector<std::string> env, std::vector<std::string> args)
+                         std::vector<std::string> env, std::vector<std::string> args,
+                         std::string run_as)
     : name_(std::move(name)) {
   const std::string exe = "/usr/local/bin/" + name_;
   root.copy_in(FAKE_COMPONENT_BIN, exe);
@@ -76,6 +77,11 @@ FakeProcess::FakeProcess(TestRoot& root, std::string name, const Netns* netns,
                                 "--root=" + root.dir().string(),
                                 exe};
   argv.insert(argv.end(), args.begin(), args.end());
+  if (!run_as.empty()) {
+    argv = {"/usr/bin/setpriv", "--reuid=" + run_as, "--regid=nogroup", "--clear-groups",
+            root.host_path(exe).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+  }
   if (netns != nullptr) argv = netns->wrap(argv);
   child_ = spawn(argv, env);
 

@@ -51,9 +51,13 @@ class FakeProcess {
     return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   }
 
-  // `netns` null: the test's own network namespace.
+  // `netns` null: the test's own network namespace. `run_as` set ("nobody"):
+  // started through setpriv as that user (and its group nogroup, no
+  // supplementary groups) from its host path, with neither a mount namespace
+  // nor a chroot, which an ordinary user could not make.
   FakeProcess(TestRoot& root, std::string name, const Netns* netns,
-              std::vector<std::string> env = default_env(), std::vector<std::string> args = {});
+              std::vector<std::string> env = default_env(), std::vector<std::string> args = {},
+              std::string run_as = "");
   ~FakeProcess();
   FakeProcess(const FakeProcess&) = delete;
   FakeProcess& operator=(const FakeProcess&) = delete;
