@@ -52,6 +52,14 @@ Result<std::string> find_shim(const ShimOptions& opts) {
       fmt::format("no iptmode-shim beside {} or in /usr/libexec/iptmode; pass --shim PATH", *self));
 }
 
+// shim/main.cpp's marker, every byte one higher: this binary must not carry
+// the marker itself, or `--shim /usr/sbin/iptmode` would pass.
+bool is_shim(std::string_view bytes) {
+  std::string marker = "A)$*jqunpef.tijn!ejtqbudifs";
+  for (char& c : marker) --c;
+  return bytes.find(marker) != std::string_view::npos;
+}
+
 // The six names as the shim wants them: links to iptmode-shim beside them.
 struct Plan {
   bool copy_shim = false;
@@ -62,6 +70,12 @@ Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
   Plan plan;
   auto want = read_file_bounded(AT_FDCWD, shim_path, 64 * 1024 * 1024, true);
   if (!want) return std::unexpected(want.error());
+  // Installed under the six names, any other file would run as iptables.
+  if (!is_shim(*want))
+    return fail(
+        fmt::format("{}: not an iptmode-shim (its bytes lack the shim's marker); pass "
+                    "--shim with the iptmode-shim of this iptmode package",
+                    shim_path));
   auto have = read_file_bounded(dirfd, shim::kShimFile, 64 * 1024 * 1024);
   plan.copy_shim = !have || *have != *want;
   for (auto name : shim::kNames)

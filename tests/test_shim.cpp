@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -801,6 +805,248 @@ TEST_CASE("shim: the version cache follows the backend file") {
   ns.exec_ok({IPTMODE_BIN, "detect", "--write", "--mode", "nft", "--bin-dir", dir.path().string()});
   CHECK(cached().id == before.id);
   CHECK(warned());
+}
+
+// ---------------------------------------------------------------- bounded waits
+
+namespace {
+
+// Settings with a short detector timeout (and so a short lock wait: the
+// timeout plus 2 s), fake backends, and `detector`.
+void short_settings(const BinDir& dir, const fs::path& detector, const FakeBackends& fake,
+                    int timeout_s) {
+  put_file(dir.settings_path(),
+           "detector = " + detector.string() + "\nbackend-dir = " + fake.str() +
+               "\nversion-check = warn\ndetector-timeout = " + std::to_string(timeout_s) + "\n");
+}
+
+// /proc/PID/stat's state letter, or 0 when the process is gone.
+char proc_state(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char buf[512];
+  const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);  // fails once it is reaped
+  if (n <= 0) return 0;
+  const std::string_view text(buf, static_cast<std::size_t>(n));
+  const auto close = text.rfind(')');
+  return close == std::string_view::npos || close + 2 >= text.size() ? 0 : text[close + 2];
+}
+
+// Dead: gone, or a zombie (its parent, init, reaps it in its own time).
+bool dead(pid_t pid) {
+  const char st = proc_state(pid);
+  return st == 0 || st == 'Z';
+}
+
+// Waits (polling /proc, bounded) until `cond` holds; false at the deadline.
+bool eventually(const std::function<bool()>& cond,
+                std::chrono::seconds limit = std::chrono::seconds(20)) {
+  const auto deadline = Clock::now() + limit;
+  while (!cond())
+    if (Clock::now() > deadline) return false;
+  return true;
+}
+
+bool has_open(pid_t pid, const fs::path& file) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code ec2;
+    if (fs::read_symlink(e.path(), ec2) == file) return true;
+  }
+  return false;
+}
+
+// Kills and reaps spawned children however the test leaves.
+struct Reaped {
+  std::deque<Spawned> kids;  // a deque: references stay valid as it grows
+  ~Reaped() {
+    for (Spawned& k : kids)
+      if (k.pid > 0) {
+        ::kill(k.pid, SIGKILL);
+        wait_exit(k.pid);
+      }
+  }
+  Spawned& add(Spawned s) { return kids.emplace_back(std::move(s)); }
+};
+
+}  // namespace
+
+TEST_CASE("shim: the detector's deadline holds whatever the caller's signal state (12.5)") {
+  if (!require_root()) return;
+  BinDir dir(false);
+  REQUIRE(
+      run({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN})
+          .exit_code == 0);
+  FakeBackends fake;
+  TempDir tmp{"iptmode-hung-detector"};
+  // Hangs, and leaves a process of its own behind that holds the pipe too.
+  const fs::path pids = tmp / "pids";
+  put_file(tmp / "detector",
+           "#!/bin/sh\nsleep 1000 &\necho $$ $! > '" + pids.string() + "'\nwait\n", 0755);
+  short_settings(dir, tmp / "detector", fake, 1);
+
+  // The shim used alarm(): a caller that ignores SIGALRM (it survives exec)
+  // hung the first call forever, and every other call with it.
+  for (const std::string caller : {"", "trap '' ALRM TERM HUP INT; "}) {
+    CAPTURE(caller);
+    fs::remove(pids);
+    const auto t0 = Clock::now();
+    RunOptions opts;
+    opts.timeout = std::chrono::seconds(30);
+    RunResult r = run({"sh", "-c", caller + "exec '" + dir.str("iptables") + "' -S"}, opts);
+    CHECK_FALSE(r.timed_out);
+    CHECK(Clock::now() - t0 < std::chrono::seconds(10));
+    check_refused(r, {"timed out after 1 s", dir.state_path().string()});
+    // The detector's whole process group is gone (the test's own pipes
+    // ended, so nothing held them either).
+    std::ifstream in(pids);
+    pid_t sh = 0, sleeper = 0;
+    in >> sh >> sleeper;
+    REQUIRE(sh > 0);
+    REQUIRE(sleeper > 0);
+    CHECK(eventually([&] { return dead(sh) && dead(sleeper); }));
+    CHECK_FALSE(exists_nofollow(dir.state_path()));
+  }
+}
+
+TEST_CASE("shim: a detector that exits while its child holds stdout is not waited for (12.5)") {
+  if (!require_root()) return;
+  Netns ns;
+  BinDir dir;
+  FakeBackends fake;
+  add_hint(ns, Mode::legacy);
+  TempDir tmp{"iptmode-leaky-detector"};
+  // Prints the state and exits 0, leaving a sleeper with the pipe open.
+  put_file(tmp / "detector",
+           "#!/bin/sh\n'" + std::string(IPTMODE_BIN) + "' \"$@\" || exit 1\nsleep 1000 &\nexit 0\n",
+           0755);
+  // A long timeout: waiting for the pipe to end would show as a refusal.
+  short_settings(dir, tmp / "detector", fake, 60);
+  RunOptions opts;
+  opts.timeout = std::chrono::seconds(50);
+  RunResult r = call(ns, dir, "iptables", {"-S"}, opts);
+  CHECK_FALSE(r.timed_out);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out.starts_with(fake_ran("iptables", "1.8.9 (legacy)")));
+  REQUIRE(dir.state().has_value());
+  CHECK(dir.state()->mode == Mode::legacy);
+}
+
+TEST_CASE("shim: a read-only bin dir still dispatches, with one warning (12.7)") {
+  if (!require_root()) return;
+  Netns ns;
+  BinDir dir;
+  FakeBackends fake;
+  add_hint(ns, Mode::legacy);
+  dir.write_settings(IPTMODE_BIN, fake.str());
+  const std::string d = dir.path().string();
+  // In a mount namespace of its own, the bin dir bound read-only over itself.
+  auto read_only = [&](const std::string& name) {
+    return ns.exec({"unshare", "-m", "sh", "-c",
+                    "mount --bind '" + d + "' '" + d + "' && mount -o remount,bind,ro '" + d +
+                        "' && exec '" + d + "/" + name + "' -S"});
+  };
+  SUBCASE("no state yet: detected, not recorded") {
+    RunResult r = read_only("iptables");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.starts_with(fake_ran("iptables", "1.8.9 (legacy)")));
+    const auto ls = lines(r.err);
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0].starts_with("iptmode-shim: warning: " + d + ": read-only file system"));
+    CHECK_FALSE(exists_nofollow(dir.state_path()));
+  }
+  SUBCASE("a state whose version cache needs a refresh: dispatched, quietly") {
+    dir.write_state(make_state(Mode::legacy));  // no cache entry: the shim would record one
+    RunResult r = read_only("iptables");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.empty());
+    CHECK(r.out.starts_with(fake_ran("iptables", "1.8.9 (legacy)")));
+    CHECK_FALSE(dir.state()->cache[shim::cache_index(Mode::legacy)].valid);
+  }
+}
+
+TEST_CASE("shim: a lock held by a stopped caller is waited for a bounded time, naming it (12.9)") {
+  if (!require_root()) return;
+  BinDir dir;
+  FakeBackends fake;
+  TempDir tmp{"iptmode-stopping-detector"};
+  // The detector stops the shim that runs it: a caller frozen while it holds the lock.
+  put_file(tmp / "detector", "#!/bin/sh\nkill -STOP $PPID\nexit 1\n", 0755);
+  short_settings(dir, tmp / "detector", fake, 1);
+  Reaped kids;
+  Spawned& holder = kids.add(spawn({dir.str("iptables"), "-S"}));
+  REQUIRE(eventually([&] { return proc_state(holder.pid) == 'T'; }));
+
+  const auto t0 = Clock::now();
+  RunOptions opts;
+  opts.timeout = std::chrono::seconds(30);
+  RunResult r = run({dir.str("iptables"), "-S"}, opts);
+  const auto waited = Clock::now() - t0;
+  CHECK_FALSE(r.timed_out);
+  check_refused(r, {dir.str(shim::kLockFile), "still held after 3 s",
+                    "by pid " + std::to_string(holder.pid) + " (iptables)", "resume or kill it"});
+  CHECK(waited >= std::chrono::seconds(3));
+  CHECK(waited < std::chrono::seconds(10));
+}
+
+TEST_CASE("shim: callers that waited for a failed detection reuse its failure (12.1, 12.9)") {
+  if (!require_root()) return;
+  BinDir dir;
+  FakeBackends fake;
+  TempDir tmp{"iptmode-failing-detector"};
+  const fs::path fifo = tmp / "go", runs = tmp / "runs";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Counts its runs, waits for the test, fails.
+  put_file(
+      tmp / "detector",
+      "#!/bin/sh\necho run >> '" + runs.string() + "'\nread x < '" + fifo.string() + "'\nexit 3\n",
+      0755);
+  short_settings(dir, tmp / "detector", fake, 30);
+  // Whatever fails below, the detector (in a process group of its own, not
+  // killed with the shim) is let go: it reads EOF and exits.
+  struct LetGo {
+    fs::path fifo;
+    ~LetGo() { ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)); }
+  } let_go{fifo};
+  Reaped kids;
+  Spawned& first = kids.add(spawn({dir.str("iptables"), "-S"}));
+  REQUIRE(eventually([&] { return exists_nofollow(runs); }));  // it holds the lock, detecting
+  std::vector<Spawned*> waiters;
+  for (int i = 0; i < 3; ++i) waiters.push_back(&kids.add(spawn({dir.str("iptables"), "-S"})));
+  // Each waiter has begun once it has the lock file open.
+  for (Spawned* w : waiters) {
+    const bool began = eventually([&] { return has_open(w->pid, dir / shim::kLockFile); });
+    if (!began) {
+      RunResult wr = collect(*w, Clock::now() + std::chrono::seconds(5));
+      w->pid = -1;
+      MESSAGE("waiter: " << wr.exit_code << " " << wr.err << wr.out);
+    }
+    REQUIRE(began);
+  }
+  {
+    UniqueFd go(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // the detector may go on: it fails
+    REQUIRE(go);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  RunResult r = collect(first, deadline);
+  first.pid = -1;
+  check_refused(r, {"failed (exit 3)"});
+  for (Spawned* w : waiters) {
+    RunResult wr = collect(*w, deadline);
+    w->pid = -1;
+    check_refused(wr, {"failed (exit 3)", "the detection this call waited for"});
+  }
+  // One detection for four callers, not one each in turn.
+  CHECK(lines(slurp(runs)).size() == 1);
+
+  // A later call is not bound by an old failure: it detects again.
+  put_file(tmp / "detector", "#!/bin/sh\nexec '" + std::string(IPTMODE_BIN) + "' \"$@\"\n", 0755);
+  Netns ns;
+  add_hint(ns, Mode::legacy);
+  RunResult later = call(ns, dir, "iptables", {"-S"});
+  CHECK_MESSAGE(later.exit_code == 0, later.err);
+  CHECK(later.out.starts_with(fake_ran("iptables", "1.8.9 (legacy)")));
 }
 
 }  // namespace iptmode::test

@@ -418,4 +418,27 @@ TEST_CASE("shim install, uninstall and watch need root") {
   check_same(before, snapshot(dir.path()));
 }
 
+TEST_CASE("shim install: a file that is not an iptmode-shim is refused (12.2)") {
+  if (!require_root()) return;
+  BinDir dir(false);
+  const auto before = snapshot(dir.path());
+  // A text file, iptmode itself, the real iptables: none of them is the shim.
+  for (const std::string& bad : {std::string("/etc/hostname"), std::string(IPTMODE_BIN),
+                                 std::string("/usr/sbin/xtables-nft-multi")}) {
+    CAPTURE(bad);
+    for (bool dry : {false, true}) {
+      std::vector<std::string> argv{IPTMODE_BIN,         "shim",   "install", "--bin-dir",
+                                    dir.path().string(), "--shim", bad};
+      if (dry) argv.push_back("--dry-run");
+      RunResult r = run(argv);
+      CHECK(r.exit_code == 2);
+      CHECK(contains(r.err, bad + ": not an iptmode-shim"));
+      CHECK(lines(r.err).size() == 1);
+    }
+  }
+  check_same(before, snapshot(dir.path()));
+  // The real one still goes in.
+  CHECK(run(install_argv(dir.path())).exit_code == 0);
+}
+
 }  // namespace iptmode::test
