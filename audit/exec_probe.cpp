@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,12 @@ ProbeResult exec_probe(pid_t pid, const std::string& iptables_path,
     r.output = fmt::format("/proc/{}: {}", pid, std::strerror(errno));
     return r;
   }
+  // Opened here, not in the container, where /dev/null could be anything.
+  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) {
+    r.output = fmt::format("/dev/null: {}", std::strerror(errno));
+    return r;
+  }
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
     r.output = fmt::format("pipe: {}", std::strerror(errno));
@@ -45,6 +52,11 @@ ProbeResult exec_probe(pid_t pid, const std::string& iptables_path,
       ::_exit(126);
     // Output that missed the pipe would land in the audit's own --json.
     if (::dup2(out[1], STDOUT_FILENO) < 0 || ::dup2(out[1], STDERR_FILENO) < 0) ::_exit(126);
+    // Container code gets no stdin of the audit's (a terminal, NPD's pipe)
+    // and none of the descriptors the audit inherited without O_CLOEXEC.
+    if (::dup2(null.get(), STDIN_FILENO) < 0) ::_exit(126);
+    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);  // kernel < 5.9
     char a0[] = "iptables", a1[] = "-V";
     char* argv[] = {a0, a1, nullptr};
     char e0[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

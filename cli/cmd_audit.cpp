@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/cidr.h"
 #include "audit/findings.h"
 #include "audit/gather.h"
 #include "audit/report.h"
@@ -66,6 +67,11 @@ int run_audit(const AuditCliOptions& opts) {
   const auto role = parse_role(opts.role);
   if (!fail_on || !role)
     return could_not_run(opts, "bad --fail-on or --role (see iptmode audit --help)", elapsed());
+  for (const auto& [flag, value] :
+       {std::pair{"--pod-cidr", &opts.pod_cidr}, std::pair{"--service-cidr", &opts.service_cidr}})
+    if (!value->empty())
+      if (auto c = check_cidr(*value); !c)
+        return could_not_run(opts, fmt::format("{} {}", flag, c.error().message), elapsed());
 
   const bool explicit_config = !opts.config.empty();
   const std::string config_path = explicit_config ? opts.config

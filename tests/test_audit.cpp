@@ -1393,3 +1393,26 @@ TEST_CASE("audit: a component whose lookup blows the budget is COMPONENT_NOT_INS
   check_xtables_component(component(a.j, good), "nft");
   CHECK_FALSE(has_finding(a.j, "MODE_SPLIT"));
 }
+
+TEST_CASE("audit: --exec-probe hands container code no stdin and no inherited descriptor") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot root;
+  root.copy_in(FD_REPORT_BIN, "/usr/sbin/iptables");
+  FakeProcess kp(root, "kube-proxy", &ns);
+
+  // The audit inherits fd 7 without O_CLOEXEC, as from a careless caller,
+  // and a pipe as its stdin.
+  const std::vector<std::string> argv =
+      ns.wrap({"/bin/sh", "-c", "exec 7</etc/hostname; exec \"$0\" \"$@\"", IPTMODE_BIN, "audit",
+               "--json", "--bin-dir", kNoBinDir, "--exec-probe"});
+  RunOptions opts;
+  opts.stdin_text = "typed at the audit\n";
+  RunResult r = run(argv, opts);
+  json j = parse_audit(argv, r);
+  INFO("audit --json --exec-probe: " << j.dump(2));
+  const json& probe = component(j, kp).at("probe");
+  CHECK(probe.at("ran") == true);
+  CHECK(probe.at("output") == "iptables v1.8.9 (nf_tables) stdin=/dev/null fds=none");
+}
