@@ -6,6 +6,7 @@
 
 #include "cli/cmd_audit.h"
 #include "cli/cmd_detect.h"
+#include "cli/cmd_repair.h"
 #include "cli/cmd_shim.h"
 #include "cli/exit_codes.h"
 
@@ -69,6 +70,27 @@ int run(int argc, char** argv) {
       "Also run each component's own iptables -V in its mount namespace (runs container code)");
   aud->get_option("--json")->excludes(aud->get_option("--npd"));
 
+  RepairCliOptions repair;
+  auto* rep = app.add_subcommand(
+      "repair", "Delete the stale backend's Kubernetes chains, atomically, after a backup");
+  rep->add_flag("--dry-run", repair.dry_run,
+                "Print the plan, change nothing (the default without --yes off a terminal)");
+  rep->add_flag("--yes", repair.yes, "Apply without asking");
+  rep->add_flag("--json", repair.json, "Print one JSON object (schema iptmode.repair/v1)");
+  rep->add_option("--backup-dir", repair.backup_dir,
+                  "Where backups go (default /var/lib/iptmode/backups)");
+  rep->add_option("--restore", repair.restore,
+                  "Put a backup back exactly (its path prefix, or any of its files)");
+  rep->add_option("--mode", repair.mode, "Override the decision (the kept backend)")
+      ->check(CLI::IsMember({"auto", "nft", "legacy"}));
+  rep->add_option("--config", repair.config, "Config file (default /etc/iptmode/iptmode.conf)");
+  rep->add_option("--host-root", repair.host_root,
+                  "Read host files (/etc, /usr/sbin, the bin dir) under this directory")
+      ->check(CLI::ExistingDirectory);
+  rep->add_option("--bin-dir", repair.bin_dir,
+                  "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) + ")");
+  rep->get_option("--dry-run")->excludes(rep->get_option("--yes"));
+
   ShimOptions shim;
   auto* sh = app.add_subcommand("shim", "Install, uninstall or keep in place the iptables shim");
   sh->require_subcommand(1);
@@ -108,6 +130,7 @@ int run(int argc, char** argv) {
   }
   if (det->parsed()) return run_detect(detect);
   if (aud->parsed()) return run_audit(audit);
+  if (rep->parsed()) return run_repair(repair);
   if (install->parsed()) return run_shim_install(shim);
   if (uninstall->parsed()) return run_shim_uninstall(shim);
   if (watch->parsed()) return run_shim_watch(shim);
