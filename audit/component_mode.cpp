@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/wrapper_prediction.h"
 #include "core/text.h"
 #include "detect/file_read.h"
 #include "detect/in_root.h"
@@ -37,10 +38,7 @@ Mode felix_auto(const KernelState& k) {
 }
 
 Mode wrapper_choice(const KernelState& k, bool shell_script) {
-  if (has_hint_in(k.nft, "mangle")) return Mode::nft;
-  if (!find_hint_chains(k.legacy).empty()) return Mode::legacy;
-  if (!shell_script) return Mode::nft;
-  return iptables_rule_count(k.legacy) > iptables_rule_count(k.nft) ? Mode::legacy : Mode::nft;
+  return *predict_wrapper(shell_script ? WrapperKind::sigs_v2 : WrapperKind::sigs_v3, k, {}).mode;
 }
 
 std::optional<std::string> env_lookup_nocase(const std::vector<std::string>& environ,
@@ -127,9 +125,14 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
     m.source = fmt::format("iptables in its root is {}", to_string(info->kind));
   } else if (info && info->kind == BinaryKind::iptables_wrapper) {
     m.wrapper_pending = true;
-    m.predicted = wrapper_choice(k, info->script);
-    m.source = fmt::format("iptables-wrapper ({}), not yet run: will pick {}",
-                           info->script ? "shell" : "Go", to_string(*m.predicted));
+    m.wrapper = info->wrapper;
+    const auto p = predict_wrapper(info->wrapper, k, gather_wrapper_inputs(c, proc));
+    m.predicted = p.mode;
+    m.wrapper_cannot_relink = wrapper_cannot_relink(c, proc);
+    m.source = p.mode ? fmt::format("iptables-wrapper ({}), not yet run: will pick {} ({})",
+                                    to_string(info->wrapper), to_string(*p.mode), p.why)
+                      : fmt::format("iptables-wrapper ({}), not yet run: no prediction ({})",
+                                    to_string(info->wrapper), p.why);
   } else {
     m.source =
         c.iptables.note.empty() ? "iptables in its root is not an xtables binary" : c.iptables.note;

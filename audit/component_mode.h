@@ -9,6 +9,7 @@
 
 #include "core/mode.h"
 #include "core/version.h"
+#include "core/wrapper.h"
 #include "detect/components.h"
 #include "detect/kernel.h"
 
@@ -18,6 +19,8 @@ struct ComponentMode {
   std::optional<Mode> mode;  // the iptables backend it writes; unset: none, or unknown
   std::string source;        // how that is known, one phrase
   bool wrapper_pending = false;
+  WrapperKind wrapper = WrapperKind::none;  // a pending wrapper's family
+  bool wrapper_cannot_relink = false;       // a link it rewrites is on a read-only mount
   // A pending wrapper's (or Felix auto's) choice on this kernel state.
   std::optional<Mode> predicted;
   std::string proxy_mode;              // kube-proxy: iptables | ipvs | nftables
@@ -29,9 +32,8 @@ struct ComponentMode {
 // rules (a tie goes to legacy).
 Mode felix_auto(const KernelState& k);
 
-// kubernetes-sigs/iptables-wrapper at its first run: a hint in nf_tables
-// mangle, else one in x_tables; then the Go wrapper picks nft, the shell one
-// the backend with more rules (a tie to nft).
+// kubernetes-sigs/iptables-wrapper v2 (shell) or v3 (Go) at its first run
+// (audit/wrapper_prediction.h has every family).
 Mode wrapper_choice(const KernelState& k, bool shell_script);
 
 // kube-proxy's --proxy-mode, or `mode:` in the --config file it names (read

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "audit/owners.h"
+#include "audit/wrapper_prediction.h"
 #include "core/known_bad.h"
 
 namespace iptmode {
@@ -293,6 +294,34 @@ void not_inspected(const AuditedComponent& ac, std::vector<Finding>& out) {
         "whoever started it?); stop the process if it is not a real component"});
 }
 
+// A pending wrapper that cannot be predicted, or cannot relink.
+void wrapper(const AuditEvidence& a, const AuditedComponent& ac, std::vector<Finding>& out) {
+  const std::string path = ac.c.iptables.resolved ? ac.c.iptables.resolved->path : "";
+  const std::string mode(to_string(a.decision.mode));
+  const std::string pin = fmt::format(
+      "pin the image's iptables to xtables-{0}-multi (no wrapper), or create kubelet's hint in "
+      "{0} before it starts",
+      mode);
+  if (ac.c.in_own_netns && !ac.how.predicted)
+    out.push_back(Finding{"WRAPPER_UNPREDICTABLE",
+                          Severity::warning,
+                          fmt::format("{}'s iptables is a wrapper whose choice iptmode cannot "
+                                      "predict ({})",
+                                      who(ac.c), to_string(ac.how.wrapper)),
+                          {path, ac.how.source},
+                          pin});
+  if (!ac.how.wrapper_cannot_relink) return;
+  const bool fails =
+      ac.how.wrapper == WrapperKind::k8s_release || ac.how.wrapper == WrapperKind::k3s_detect;
+  out.push_back(Finding{
+      "WRAPPER_CANNOT_RELINK",
+      fails ? Severity::error : Severity::warning,
+      fmt::format("{}'s iptables-wrapper ({}) cannot relink, its root is read-only: {}", who(ac.c),
+                  to_string(ac.how.wrapper), relink_failure_effect(ac.how.wrapper)),
+      {path, "a link on the way to it is in a directory on a read-only mount"},
+      pin});
+}
+
 void components(const AuditEvidence& a, std::vector<Finding>& out) {
   for (const auto& ac : a.components) {
     not_inspected(ac, out);
@@ -307,13 +336,15 @@ void components(const AuditEvidence& a, std::vector<Finding>& out) {
                   "none needed; audit inside its namespace to check it"});
     // The prediction reads this namespace's kernel state: it says nothing
     // about a component in another one.
+    if (ac.how.wrapper_pending) wrapper(a, ac, out);
     if (ac.c.in_own_netns && ac.how.wrapper_pending && ac.how.predicted)
       out.push_back(Finding{
           "WRAPPER_PENDING",
           *ac.how.predicted == a.decision.mode ? Severity::info : Severity::warning,
-          fmt::format("{}'s iptables-wrapper has not chosen yet; on this state it will pick {}",
-                      who(ac.c), to_string(*ac.how.predicted)),
-          {ac.c.iptables.resolved ? ac.c.iptables.resolved->path : ""},
+          fmt::format(
+              "{}'s iptables-wrapper ({}) has not chosen yet; on this state it will pick {}",
+              who(ac.c), to_string(ac.how.wrapper), to_string(*ac.how.predicted)),
+          {ac.c.iptables.resolved ? ac.c.iptables.resolved->path : "", ac.how.source},
           *ac.how.predicted == a.decision.mode
               ? std::string("none needed")
               : fmt::format("create kubelet's hint in {} first (it decides the wrapper), or "

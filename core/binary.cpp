@@ -73,8 +73,10 @@ void BinaryScanner::scan(std::string_view w, bool whole_from_start, std::size_t 
   scan_strings(w, base);
   // The kubernetes-sigs wrappers, shell (v1, v2) and Go: all print this when
   // they cannot relink, and the Go one carries its module path.
-  wrapper_marker_ = wrapper_marker_ || contains(w, "Unable to redirect iptables binaries") ||
-                    contains(w, "iptables-wrapper");
+  named_wrapper_ = named_wrapper_ || contains(w, "iptables-wrapper");
+  wrapper_marker_ =
+      wrapper_marker_ || named_wrapper_ || contains(w, "Unable to redirect iptables binaries");
+  wrapper_marks_.note(w);
   mentions_legacy_save_ = mentions_legacy_save_ || contains(w, "iptables-legacy-save");
   mentions_nft_save_ = mentions_nft_save_ || contains(w, "iptables-nft-save");
   nft_names_ =
@@ -177,6 +179,9 @@ BinaryInfo BinaryScanner::result() const {
   // whatever it calls itself.
   if (wrapper_marker_ || (is_script_ && mentions_legacy_save_ && mentions_nft_save_)) {
     info.kind = BinaryKind::iptables_wrapper;
+    info.wrapper = classify_wrapper(wrapper_marks_, is_script_,
+                                    mentions_legacy_save_ && mentions_nft_save_, named_wrapper_);
+    if (info.wrapper == WrapperKind::none) info.wrapper = WrapperKind::unknown;
     return info;
   }
   if (is_script_) return info;

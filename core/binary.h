@@ -15,13 +15,14 @@
 #include "core/error.h"
 #include "core/mode.h"
 #include "core/version.h"
+#include "core/wrapper.h"
 
 namespace iptmode {
 
 enum class BinaryKind {
   xtables_nft_multi,
   xtables_legacy_multi,
-  iptables_wrapper,  // kubernetes-sigs iptables-wrapper (shell or Go): picks a mode at first run
+  iptables_wrapper,  // a wrapper script or program that picks a mode when run (core/wrapper.h)
   unknown,
 };
 
@@ -35,6 +36,7 @@ struct BinaryInfo {
   std::optional<Version> version;
   bool script = false;  // starts with "#!" (the shell iptables-wrapper, not the Go one)
   VersionForm version_form = VersionForm::none;
+  WrapperKind wrapper = WrapperKind::none;  // which family, for kind iptables_wrapper
 };
 
 std::string_view to_string(BinaryKind k);
@@ -88,6 +90,8 @@ class BinaryScanner {
   bool mentions_legacy_save_ = false;
   bool mentions_nft_save_ = false;
   bool wrapper_marker_ = false;
+  bool named_wrapper_ = false;
+  WrapperMarks wrapper_marks_;
   bool nft_names_ = false;
   bool legacy_names_ = false;
   std::optional<Version> nft_version_;

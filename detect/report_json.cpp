@@ -39,6 +39,8 @@ json to_json(const BinaryEvidence& b) {
   out["version"] = b.info ? optional_string(b.info->version) : json();
   // literal | split | none: a known mode with "none" is a version we could not read.
   out["version_from"] = b.info ? json(std::string(to_string(b.info->version_form))) : json();
+  // The wrapper family (core/wrapper.h), "none" for anything else.
+  out["wrapper"] = b.info ? json(std::string(to_string(b.info->wrapper))) : json();
   return out;
 }
 

@@ -624,11 +624,13 @@ TEST_CASE("audit: a shell iptables-wrapper not yet run: WRAPPER_PENDING with the
     CHECK(c.at("version").is_null());
     CHECK(c.at("wrapper_pending") == true);
     CHECK(c.at("predicted") == "nft");
-    CHECK(c.at("source") == "iptables-wrapper (shell), not yet run: will pick nft");
+    CHECK(c.at("source") ==
+          "iptables-wrapper (kubernetes-sigs v2), not yet run: will pick nft (kubelet's hint in "
+          "nf_tables mangle)");
     const json& w = finding_for(a.j, "WRAPPER_PENDING", "kube-router", kr.pid());
     CHECK(w.at("severity") == "info");
     CHECK(contains(str(w.at("message")), "will pick nft"));
-    CHECK(w.at("evidence") == json::array({"/usr/sbin/iptables"}));
+    CHECK(w.at("evidence").at(0) == "/usr/sbin/iptables");
     CHECK(w.at("remedy") == "none needed");
     CHECK_FALSE(has_finding(a.j, "MODE_SPLIT"));
     CHECK(a.r.exit_code == 0);
@@ -667,7 +669,8 @@ TEST_CASE("audit: a Go iptables-wrapper that will pick nft on a legacy node: a w
   const json& c = component(a.j, kr);
   CHECK(c.at("kind") == "iptables-wrapper");
   CHECK(c.at("predicted") == "nft");
-  CHECK(c.at("source") == "iptables-wrapper (Go), not yet run: will pick nft");
+  CHECK(c.at("source") ==
+        "iptables-wrapper (kubernetes-sigs v3), not yet run: will pick nft (no hint: nft)");
   const json& w = finding_for(a.j, "WRAPPER_PENDING", "kube-router", kr.pid());
   CHECK(w.at("severity") == "warning");
   CHECK(contains(str(w.at("remedy")), "xtables-legacy-multi"));
@@ -1035,7 +1038,7 @@ TEST_CASE("audit: --npd prints one line, and the exit status follows --fail-on")
     // this machine (another netns) would come first, alphabetically.
     if (!iline.starts_with("COMPONENT_NOT_IN_HOST_NETNS: "))
       CHECK(iline.starts_with("WRAPPER_PENDING: kube-router (pid " + std::to_string(kr.pid()) +
-                              ")'s iptables-wrapper has not chosen yet"));
+                              ")'s iptables-wrapper (kubernetes-sigs v2) has not chosen yet"));
   }
 }
 

@@ -42,8 +42,12 @@ Component calico(Strings environ, std::optional<BinaryInfo> info = std::nullopt)
 const BinaryInfo kNftBinary{BinaryKind::xtables_nft_multi, Mode::nft, Version{1, 8, 9}, false};
 const BinaryInfo kLegacyBinary{BinaryKind::xtables_legacy_multi, Mode::legacy, Version{1, 8, 9},
                                false};
-const BinaryInfo kShellWrapper{BinaryKind::iptables_wrapper, std::nullopt, std::nullopt, true};
-const BinaryInfo kGoWrapper{BinaryKind::iptables_wrapper, std::nullopt, std::nullopt, false};
+const BinaryInfo kShellWrapper{
+    BinaryKind::iptables_wrapper, std::nullopt, std::nullopt, true, VersionForm::none,
+    WrapperKind::sigs_v2};
+const BinaryInfo kGoWrapper{
+    BinaryKind::iptables_wrapper, std::nullopt, std::nullopt, false, VersionForm::none,
+    WrapperKind::sigs_v3};
 
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
@@ -166,12 +170,16 @@ TEST_CASE("audit component mode: a wrapper not yet run predicts from the kernel"
   CHECK_FALSE(m.mode.has_value());
   CHECK(m.wrapper_pending);
   CHECK(m.predicted == Mode::legacy);
-  CHECK(m.source == "iptables-wrapper (shell), not yet run: will pick legacy");
+  CHECK(m.wrapper == WrapperKind::sigs_v2);
+  CHECK(m.source ==
+        "iptables-wrapper (kubernetes-sigs v2), not yet run: will pick legacy (x_tables 5 rules, "
+        "nf_tables 0 (a tie to nft))");
 
   c.iptables.info = kGoWrapper;
   ComponentMode g = component_mode(c, kernel({}, {rules(5)}));
   CHECK(g.predicted == Mode::nft);
-  CHECK(g.source == "iptables-wrapper (Go), not yet run: will pick nft");
+  CHECK(g.source ==
+        "iptables-wrapper (kubernetes-sigs v3), not yet run: will pick nft (no hint: nft)");
 }
 
 TEST_CASE("audit component mode: no iptables, or not an xtables binary") {

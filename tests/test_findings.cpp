@@ -590,7 +590,9 @@ TEST_CASE("audit findings: WRAPPER_PENDING, info when it will agree, warning whe
     ac.c.iptables.resolved = Resolved{"/usr/sbin/iptables-wrapper", {}};
     ac.how.mode.reset();
     ac.how.wrapper_pending = true;
+    ac.how.wrapper = WrapperKind::sigs_v2;
     ac.how.predicted = predicted;
+    ac.how.source = "iptables-wrapper (kubernetes-sigs v2), not yet run";
     return ac;
   };
   SUBCASE("agrees") {
@@ -600,9 +602,13 @@ TEST_CASE("audit findings: WRAPPER_PENDING, info when it will agree, warning whe
     CAPTURE(codes(f));
     const Finding& w = only(f, "WRAPPER_PENDING");
     CHECK(w.severity == Severity::info);
-    CHECK(contains(w.message, "kube-router (pid 66)'s iptables-wrapper has not chosen yet"));
+    CHECK(contains(w.message,
+                   "kube-router (pid 66)'s iptables-wrapper (kubernetes-sigs v2) has "
+                   "not chosen yet"));
     CHECK(contains(w.message, "will pick nft"));
-    CHECK(w.evidence == std::vector<std::string>{"/usr/sbin/iptables-wrapper"});
+    CHECK(w.evidence ==
+          std::vector<std::string>{"/usr/sbin/iptables-wrapper",
+                                   "iptables-wrapper (kubernetes-sigs v2), not yet run"});
     CHECK(w.remedy == "none needed");
     CHECK_FALSE(has(f, "MODE_SPLIT"));
   }
@@ -616,6 +622,50 @@ TEST_CASE("audit findings: WRAPPER_PENDING, info when it will agree, warning whe
     CHECK(contains(w.remedy, "create kubelet's hint in legacy first"));
     CHECK(contains(w.remedy, "xtables-legacy-multi"));
     CHECK_FALSE(has(f, "MODE_SPLIT"));
+  }
+}
+
+TEST_CASE("audit findings: a wrapper we cannot predict, and one that cannot relink") {
+  AuditedComponent ac = component("kube-proxy", 70, Mode::nft);
+  ac.c.iptables.info = BinaryInfo{BinaryKind::iptables_wrapper, std::nullopt, std::nullopt, true};
+  ac.c.iptables.resolved = Resolved{"/usr/sbin/iptables-wrapper", {}};
+  ac.how.mode.reset();
+  ac.how.wrapper_pending = true;
+  SUBCASE("unknown family: no prediction, its own finding, no WRAPPER_PENDING") {
+    ac.how.wrapper = WrapperKind::unknown;
+    AuditEvidence a = node(Mode::nft);
+    a.components.push_back(ac);
+    auto f = find_problems(a);
+    CAPTURE(codes(f));
+    const Finding& u = only(f, "WRAPPER_UNPREDICTABLE");
+    CHECK(u.severity == Severity::warning);
+    CHECK(contains(u.remedy, "xtables-nft-multi"));
+    CHECK_FALSE(has(f, "WRAPPER_PENDING"));
+  }
+  SUBCASE("kubernetes-sigs v2 on a read-only root: re-detects on every call") {
+    ac.how.wrapper = WrapperKind::sigs_v2;
+    ac.how.predicted = Mode::nft;
+    ac.how.wrapper_cannot_relink = true;
+    AuditEvidence a = node(Mode::nft);
+    a.components.push_back(ac);
+    auto f = find_problems(a);
+    CAPTURE(codes(f));
+    const Finding& r = only(f, "WRAPPER_CANNOT_RELINK");
+    CHECK(r.severity == Severity::warning);
+    CHECK(contains(r.message, "re-detects on every call"));
+    CHECK(contains(r.remedy, "pin the image's iptables to xtables-nft-multi"));
+    CHECK(contains(r.remedy, "create kubelet's hint in nft"));
+  }
+  SUBCASE("kubernetes/release's wrapper on a read-only root: every call fails") {
+    ac.how.wrapper = WrapperKind::k8s_release;
+    ac.how.predicted = Mode::legacy;
+    ac.how.wrapper_cannot_relink = true;
+    AuditEvidence a = node(Mode::nft);
+    a.components.push_back(ac);
+    auto f = find_problems(a);
+    const Finding& r = only(f, "WRAPPER_CANNOT_RELINK");
+    CHECK(r.severity == Severity::error);
+    CHECK(contains(r.message, "every iptables call fails"));
   }
 }
 
