@@ -44,6 +44,7 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
               {"source", ac.how.source},
               {"wrapper_pending", ac.how.wrapper_pending},
               {"predicted", optional_string(ac.how.predicted)}};
+    if (ac.how.wrapper_pending) c["wrapper"] = std::string(to_string(ac.how.wrapper));
     if (!ac.how.proxy_mode.empty()) c["proxy_mode"] = ac.how.proxy_mode;
     if (ac.how.nft_version) c["nft_version"] = to_string(*ac.how.nft_version);
     if (ac.probe.ran || !ac.probe.output.empty())

@@ -217,7 +217,10 @@ WrapperInputs gather_wrapper_inputs(const Component& c, const std::string& proc)
   if (c.pids.empty()) return in;
   auto root = open_root(fmt::format("{}/{}/root", proc, c.pids.front()));
   if (!root) return in;
-  if (auto t = read_link_at(root->get(), "etc/alternatives/iptables")) in.alternatives = *t;
+  // The directory resolved inside the root, so a planted /etc link cannot
+  // lead the read out of it; the final link is read, not followed.
+  if (auto dir = resolve_in_root(root->get(), "/etc/alternatives"))
+    if (auto t = read_link_at(root->get(), dir->path.substr(1) + "/iptables")) in.alternatives = *t;
   read_os(root->get(), in);
   return in;
 }

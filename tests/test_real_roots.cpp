@@ -14,8 +14,11 @@
 #include "core/binary.h"
 #include "core/fd.h"
 #include "tests/support/binary_layouts.h"
+#include "tests/support/detect.h"
 #include "tests/support/netns.h"
 #include "tests/support/real_roots.h"
+#include "tests/support/rooted_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode {
 namespace {
@@ -110,6 +113,165 @@ TEST_CASE("real roots: the skew loses matches (1.8.9 and 1.8.11 written, 1.8.7 r
     CHECK(old.out.find("--mark") == std::string::npos);
     CHECK(old.out.find("--dport") == std::string::npos);
   }
+}
+
+// A writable copy of a cached root (the cache is never changed in place).
+struct RootCopy {
+  test::TempDir tmp;
+  std::filesystem::path root;
+  explicit RootCopy(const std::filesystem::path& from) : root(tmp.path() / "root") {
+    test::run_ok({"cp", "-a", from.string(), root.string()});
+  }
+  test::RunResult chroot(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), {"chroot", root.string()});
+    return test::run_ok(argv);
+  }
+};
+
+struct VersionLine {
+  std::string mode;  // nft | legacy
+  std::string version;
+};
+
+// "iptables v1.8.7 (nf_tables)" -> {nft, 1.8.7}
+VersionLine parse_v(const std::string& out) {
+  VersionLine v;
+  const auto at = out.find(" v");
+  REQUIRE_MESSAGE(at != std::string::npos, "not an iptables -V line: " << out);
+  v.version = out.substr(at + 2, out.find(' ', at + 2) - at - 2);
+  if (out.find("(nf_tables)") != std::string::npos) v.mode = "nft";
+  if (out.find("(legacy)") != std::string::npos) v.mode = "legacy";
+  return v;
+}
+
+const test::json& component_of(const test::json& comps, pid_t pid) {
+  for (const auto& c : comps)
+    for (const auto& p : c.at("pids"))
+      if (p == pid) return c;
+  FAIL("no component with pid " << pid << " in " << comps.dump(2));
+  return comps;  // unreachable
+}
+
+// The guide's own check is the truth: `nsenter -t PID -m iptables -V` runs
+// the component's binary in its mount namespace, and iptmode's reading of
+// that binary's bytes must say the same, for every root and both
+// alternatives.
+TEST_CASE("real roots: detect's mode and version for a component equal its iptables -V") {
+  if (!test::require_root()) return;
+  for (auto suite : test::kRealSuites) {
+    auto cached = test::real_root(suite);
+    if (!cached) continue;
+    for (const std::string alt : {"nft", "legacy"}) {
+      CAPTURE(suite);
+      CAPTURE(alt);
+      std::optional<RootCopy> copy;
+      std::filesystem::path root = *cached;
+      if (alt == "legacy") {
+        copy.emplace(*cached);
+        copy->chroot({"update-alternatives", "--set", "iptables", "/usr/sbin/iptables-legacy"});
+        root = copy->root;
+      }
+      test::Netns ns;
+      // The cached root itself only read-only: a test never changes it.
+      test::RootedProcess p(root, ns, "kube-router", alt == "nft");
+      const auto truth_run = p.enter({"iptables", "-V"});
+      REQUIRE_MESSAGE(truth_run.exit_code == 0, "nsenter iptables -V: " << truth_run.err);
+      const VersionLine truth = parse_v(truth_run.out);
+      CHECK(truth.mode == alt);
+      const test::json j = test::run_detect(ns);
+      const test::json& c = component_of(j.at("evidence").at("components"), p.pid());
+      CAPTURE(c.dump());
+      CHECK(c.at("iptables").at("mode") == truth.mode);
+      CHECK(c.at("iptables").at("version") == truth.version);
+      CHECK(c.at("iptables").at("version_from") ==
+            (suite == std::string_view("bullseye") ? "split" : "literal"));
+    }
+  }
+}
+
+// Written for this test after kubernetes/release
+// images/build/debian-iptables/bullseye/iptables-wrapper at c05a4f1: the
+// rule lines of both backends, a tie to legacy, update-alternatives under
+// set -e, then itself again.
+constexpr std::string_view kReleaseWrapper = R"(#!/bin/sh
+set -e
+legacy=$( (iptables-legacy-save || true; ip6tables-legacy-save || true) 2>/dev/null | grep -c '^-' || true)
+nft=$( (timeout 5 sh -c "iptables-nft-save; ip6tables-nft-save" || true) 2>/dev/null | grep -c '^-' || true)
+if [ "$legacy" -ge "$nft" ]; then mode=legacy; else mode=nft; fi
+update-alternatives --set iptables "/usr/sbin/iptables-${mode}" > /dev/null
+update-alternatives --set ip6tables "/usr/sbin/ip6tables-${mode}" > /dev/null
+exec "$0" "$@"
+)";
+
+// As the debian-iptables Dockerfile installs it: COPY, then
+// update-alternatives --install for both groups with the wrapper at 100.
+void install_release_wrapper(const RootCopy& r) {
+  { std::ofstream(r.root / "usr/sbin/iptables-wrapper") << kReleaseWrapper; }
+  std::filesystem::permissions(r.root / "usr/sbin/iptables-wrapper", std::filesystem::perms(0755));
+  for (const std::string g : {"iptables", "ip6tables"})
+    r.chroot({"update-alternatives", "--install", "/usr/sbin/" + g, g, "/usr/sbin/iptables-wrapper",
+              "100", "--slave", "/usr/sbin/" + g + "-restore", g + "-restore",
+              "/usr/sbin/iptables-wrapper", "--slave", "/usr/sbin/" + g + "-save", g + "-save",
+              "/usr/sbin/iptables-wrapper"});
+}
+
+test::json audit_in(const test::Netns& ns) {
+  const auto r = ns.exec({IPTMODE_BIN, "audit", "--json", "--bin-dir", "/nonexistent-iptmode"});
+  REQUIRE_MESSAGE(r.exit_code != 2, "audit: " << r.err);
+  return test::json::parse(r.out);
+}
+
+const test::json* finding(const test::json& j, std::string_view code) {
+  for (const auto& f : j.at("findings"))
+    if (f.at("code") == code) return &f;
+  return nullptr;
+}
+
+// Issue 10: on an nft node whose only nft content is kubelet's hint, the
+// kubernetes/release wrapper picks legacy (no hint step, a tie at 0 and 0).
+TEST_CASE("real roots: kubernetes/release's wrapper picks what the audit predicted") {
+  if (!test::require_root()) return;
+  auto cached = test::real_root("bookworm");
+  if (!cached) return;
+  RootCopy copy(*cached);
+  install_release_wrapper(copy);
+  test::Netns ns;
+  ns.exec_ok(
+      {"chroot", cached->string(), "iptables-nft", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  test::RootedProcess p(copy.root, ns, "kube-router");
+  const test::json a = audit_in(ns);
+  const test::json& c = component_of(a.at("components"), p.pid());
+  CAPTURE(c.dump());
+  CHECK(a.at("mode") == "nft");
+  CHECK(c.at("wrapper_pending") == true);
+  CHECK(c.at("wrapper") == "kubernetes/release debian-iptables");
+  CHECK(c.at("predicted") == "legacy");
+  const test::json* w = finding(a, "WRAPPER_PENDING");
+  REQUIRE(w != nullptr);
+  CHECK(w->at("severity") == "warning");
+  CHECK(finding(a, "WRAPPER_CANNOT_RELINK") == nullptr);
+  // Now the real wrapper runs, in the component's namespaces.
+  const auto picked = p.enter({"iptables", "-V"}, true);
+  REQUIRE_MESSAGE(picked.exit_code == 0, "the wrapper: " << picked.err);
+  CHECK(parse_v(picked.out).mode == c.at("predicted").get<std::string>());
+}
+
+TEST_CASE("real roots: a wrapper on a read-only root cannot relink, and the audit says so") {
+  if (!test::require_root()) return;
+  auto cached = test::real_root("bookworm");
+  if (!cached) return;
+  RootCopy copy(*cached);
+  install_release_wrapper(copy);
+  test::Netns ns;
+  test::RootedProcess p(copy.root, ns, "kube-router", /*read_only=*/true);
+  const test::json a = audit_in(ns);
+  const test::json* r = finding(a, "WRAPPER_CANNOT_RELINK");
+  REQUIRE_MESSAGE(r != nullptr, a.dump(2));
+  CHECK(r->at("severity") == "error");
+  CHECK(r->at("message").get<std::string>().find("every iptables call fails") != std::string::npos);
+  // And so it is: update-alternatives fails on the read-only root.
+  const auto call = p.enter({"iptables", "-V"}, true);
+  CHECK(call.exit_code != 0);
 }
 
 }  // namespace
