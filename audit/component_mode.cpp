@@ -1,17 +1,9 @@
 #include "audit/component_mode.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cctype>
-
 #include <fmt/format.h>
 
 #include "audit/wrapper_prediction.h"
 #include "core/text.h"
-#include "detect/file_read.h"
-#include "detect/in_root.h"
 
 namespace iptmode {
 namespace {
@@ -22,14 +14,27 @@ bool has_hint_in(const BackendState& b, std::string_view table) {
   return false;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
+ProxyMode parse_proxy_mode(std::string_view s) {
+  for (auto m : {ProxyMode::iptables, ProxyMode::ipvs, ProxyMode::nftables})
+    if (equals_nocase(s, to_string(m))) return m;
+  return ProxyMode::unknown;
 }
 
 }  // namespace
+
+std::string_view to_string(ProxyMode m) {
+  switch (m) {
+    case ProxyMode::iptables:
+      return "iptables";
+    case ProxyMode::ipvs:
+      return "ipvs";
+    case ProxyMode::nftables:
+      return "nftables";
+    case ProxyMode::unknown:
+      break;
+  }
+  return "unknown";
+}
 
 Mode felix_auto(const KernelState& k) {
   if (has_hint_in(k.nft, "mangle")) return Mode::nft;
@@ -43,10 +48,9 @@ Mode wrapper_choice(const KernelState& k, bool shell_script) {
 
 std::optional<std::string> env_lookup_nocase(const std::vector<std::string>& environ,
                                              std::string_view key) {
-  const std::string want = lower(key);
   for (const auto& e : environ) {
     auto eq = e.find('=');
-    if (eq != std::string::npos && lower(std::string_view(e).substr(0, eq)) == want)
+    if (eq != std::string::npos && equals_nocase(std::string_view(e).substr(0, eq), key))
       return e.substr(eq + 1);
   }
   return std::nullopt;
@@ -60,13 +64,13 @@ std::optional<std::string> kube_proxy_config_path(const std::vector<std::string>
   return std::nullopt;
 }
 
-std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text) {
+ProxyMode kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
     // An empty --proxy-mode is kube-proxy's default, iptables.
     if (argv[i].starts_with("--proxy-mode=") && argv[i].size() > 13)
-      return lower(argv[i].substr(13));
+      return parse_proxy_mode(std::string_view(argv[i]).substr(13));
     if (argv[i] == "--proxy-mode" && i + 1 < argv.size() && !argv[i + 1].empty())
-      return lower(argv[i + 1]);
+      return parse_proxy_mode(argv[i + 1]);
   }
   // KubeProxyConfiguration: a top-level `mode:` key.
   std::string_view text = config_text;
@@ -79,36 +83,12 @@ std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::str
     while (!v.empty() &&
            (v.back() == ' ' || v.back() == '"' || v.back() == '\'' || v.back() == '\r'))
       v.remove_suffix(1);
-    if (!v.empty()) return lower(v);
+    if (!v.empty()) return parse_proxy_mode(v);
   }
-  return "iptables";
+  return ProxyMode::iptables;
 }
 
-std::optional<Version> read_nft_version(int fd) {
-  std::string prev;
-  char buf[1 << 16];
-  std::size_t total = 0;
-  while (total < 64u * 1024 * 1024) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    total += static_cast<std::size_t>(n);
-    std::string window = prev + std::string(buf, static_cast<std::size_t>(n));
-    for (std::size_t at = 0; (at = window.find('\0', at)) != std::string::npos; ++at) {
-      std::size_t end = window.find('\0', at + 1);
-      if (end == std::string::npos) break;
-      std::string_view s(window.data() + at + 1, end - at - 1);
-      if (s.size() >= 5 && s.size() <= 12 && std::isdigit(static_cast<unsigned char>(s.front())) &&
-          std::count(s.begin(), s.end(), '.') == 2 && std::all_of(s.begin(), s.end(), [](char c) {
-            return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
-          }))
-        if (auto v = parse_version(s)) return v;
-    }
-    prev = window.substr(window.size() > 16 ? window.size() - 16 : 0);
-  }
-  return std::nullopt;
-}
-
-ComponentMode component_mode(const Component& c, const KernelState& k, const std::string& proc) {
+ComponentMode component_mode(const Component& c, const KernelState& k, const KubeProxyReads& kp) {
   ComponentMode m;
   // Nothing about a process that cannot write the filter, or one whose
   // lookup blew its budget, says how the node's filter is written.
@@ -116,9 +96,6 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
     m.source = c.iptables.note;
     return m;
   }
-  // What is read here on top of the scan (kube-proxy's config, its nft) is
-  // bounded as one more component's worth of lookups.
-  Budget budget(kComponentTime, kComponentSteps);
   const auto& info = c.iptables.info;
   if (info && info->mode) {
     m.mode = info->mode;
@@ -140,9 +117,9 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
 
   if (c.name == "calico-node") {
     if (auto v = env_lookup_nocase(c.environ, "FELIX_IPTABLESBACKEND")) {
-      const std::string b = lower(*v);
-      if (b == "nft" || b == "legacy") {
-        m.mode = parse_mode(b);
+      const bool nft = equals_nocase(*v, "nft");
+      if (nft || equals_nocase(*v, "legacy")) {
+        m.mode = nft ? Mode::nft : Mode::legacy;
         m.source = fmt::format("FELIX_IPTABLESBACKEND={}", *v);
         m.wrapper_pending = false;
       } else {
@@ -165,26 +142,13 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const std
   }
 
   if (c.name == "kube-proxy" && !c.pids.empty()) {
-    std::string config_text;
-    if (auto path = kube_proxy_config_path(c.argv)) {
-      if (auto root = open_root(fmt::format("{}/{}/root", proc, c.pids.front()))) {
-        if (auto r = resolve_in_root(root->get(), *path, &budget))
-          if (auto fd = open_in_root(root->get(), r->path)) {
-            char buf[64 * 1024];
-            ssize_t n = ::read(fd->get(), buf, sizeof buf);
-            if (n > 0) config_text.assign(buf, static_cast<std::size_t>(n));
-          }
-      }
-    }
-    m.proxy_mode = kube_proxy_mode(c.argv, config_text);
-    if (m.proxy_mode == "nftables") {
+    m.proxy_mode = kube_proxy_mode(c.argv, kp.config_text);
+    m.note = kp.note;
+    if (m.proxy_mode == ProxyMode::nftables) {
       // It writes native nftables tables through `nft`, not iptables.
       m.mode.reset();
       m.source = "proxy-mode nftables: writes the native `ip kube-proxy` tables, not iptables";
-      if (auto root = open_root(fmt::format("{}/{}/root", proc, c.pids.front())))
-        if (auto found = which_in_root(root->get(), c.iptables.path_var, "nft", &budget))
-          if (auto fd = open_in_root(root->get(), found->path))
-            m.nft_version = read_nft_version(fd->get());
+      m.nft_version = kp.nft_version;
     }
   }
   return m;

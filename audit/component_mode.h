@@ -1,6 +1,8 @@
 // How each component will drive the packet filter, and how we know: its
 // iptables binary, calico-node's FELIX_IPTABLESBACKEND, kube-proxy's proxy
 // mode, or a prediction of what a not-yet-run iptables-wrapper will pick.
+// Pure: what must be read from a component's root (kube-proxy's --config,
+// the nft in its image) is read by the audit's gather step and passed in.
 #pragma once
 
 #include <optional>
@@ -15,6 +17,18 @@
 
 namespace iptmode {
 
+// kube-proxy's --proxy-mode: one it does not know (or a removed one, such as
+// userspace) is `unknown`.
+enum class ProxyMode { iptables, ipvs, nftables, unknown };
+std::string_view to_string(ProxyMode m);
+
+// What the audit read from kube-proxy's root for component_mode.
+struct KubeProxyReads {
+  std::string config_text;             // the file its --config names (maybe cut: see note)
+  std::string note;                    // why that file was not read, or that it was cut
+  std::optional<Version> nft_version;  // in nftables mode: the nft in its root
+};
+
 struct ComponentMode {
   std::optional<Mode> mode;  // the iptables backend it writes; unset: none, or unknown
   std::string source;        // how that is known, one phrase
@@ -23,8 +37,9 @@ struct ComponentMode {
   bool wrapper_cannot_relink = false;       // a link it rewrites is on a read-only mount
   // A pending wrapper's (or Felix auto's) choice on this kernel state.
   std::optional<Mode> predicted;
-  std::string proxy_mode;              // kube-proxy: iptables | ipvs | nftables
-  std::optional<Version> nft_version;  // kube-proxy in nftables mode: the nft in its image
+  std::optional<ProxyMode> proxy_mode;  // kube-proxy only
+  std::optional<Version> nft_version;   // kube-proxy in nftables mode: the nft in its image
+  std::string note;                     // what could not be read (kube-proxy's --config)
 };
 
 // Calico Felix (>= 3.26) with FELIX_IPTABLESBACKEND=auto: a hint in nf_tables
@@ -36,9 +51,9 @@ Mode felix_auto(const KernelState& k);
 // (audit/wrapper_prediction.h has every family).
 Mode wrapper_choice(const KernelState& k, bool shell_script);
 
-// kube-proxy's --proxy-mode, or `mode:` in the --config file it names (read
-// inside its root via `read_in_root`); "iptables" when neither says.
-std::string kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text);
+// kube-proxy's --proxy-mode, or `mode:` in the text of the --config file it
+// names; iptables when neither says.
+ProxyMode kube_proxy_mode(const std::vector<std::string>& argv, const std::string& config_text);
 std::optional<std::string> kube_proxy_config_path(const std::vector<std::string>& argv);
 
 // The value of an environment entry, matching the key without regard to
@@ -46,10 +61,8 @@ std::optional<std::string> kube_proxy_config_path(const std::vector<std::string>
 std::optional<std::string> env_lookup_nocase(const std::vector<std::string>& environ,
                                              std::string_view key);
 
+// `kp` is used for kube-proxy only.
 ComponentMode component_mode(const Component& c, const KernelState& k,
-                             const std::string& proc = "/proc");
-
-// nft's version from its bytes: the first NUL-delimited "X.Y.Z" string.
-std::optional<Version> read_nft_version(int fd);
+                             const KubeProxyReads& kp = {});
 
 }  // namespace iptmode

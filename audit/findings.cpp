@@ -260,7 +260,7 @@ void versions(const AuditEvidence& a, std::vector<Finding>& out) {
                     oldest->who, oldest->path)});
 
   for (const auto& ac : a.components)
-    if (ac.c.in_own_netns && ac.how.proxy_mode == "nftables" && ac.how.nft_version &&
+    if (ac.c.in_own_netns && ac.how.proxy_mode == ProxyMode::nftables && ac.how.nft_version &&
         a.host_nft_version && *a.host_nft_version < *ac.how.nft_version)
       out.push_back(Finding{
           "NFT_VERSION_SKEW",
@@ -364,14 +364,14 @@ void components(const AuditEvidence& a, std::vector<Finding>& out) {
 void firewalld(const AuditEvidence& a, std::vector<Finding>& out) {
   const auto& fw = a.firewalld;
   if (!fw.config_found) return;
-  const std::string backend = fw.backend.value_or("nftables");
-  const Mode fw_mode = backend == "iptables" ? Mode::legacy : Mode::nft;
+  const FirewallBackend backend = fw.backend.value_or(FirewallBackend::nftables);
+  const Mode fw_mode = backend == FirewallBackend::iptables ? Mode::legacy : Mode::nft;
   if (fw_mode != a.decision.mode && (fw.running || a.role != Role::none))
     out.push_back(Finding{
         "FIREWALLD_BACKEND_MISMATCH",
         fw.running ? Severity::error : Severity::warning,
-        fmt::format("firewalld uses FirewallBackend={} ({}), the node's writers {}", backend,
-                    to_string(fw_mode), to_string(a.decision.mode)),
+        fmt::format("firewalld uses FirewallBackend={} ({}), the node's writers {}",
+                    to_string(backend), to_string(fw_mode), to_string(a.decision.mode)),
         {"/etc/firewalld/firewalld.conf"},
         fmt::format("set FirewallBackend={} in /etc/firewalld/firewalld.conf and restart firewalld",
                     a.decision.mode == Mode::nft ? "nftables" : "iptables")});

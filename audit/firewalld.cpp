@@ -50,6 +50,10 @@ bool is_element(std::string_view tag, std::string_view name) {
 
 }  // namespace
 
+std::string_view to_string(FirewallBackend b) {
+  return b == FirewallBackend::iptables ? "iptables" : "nftables";
+}
+
 void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
   out.zone = "public";
   while (!text.empty()) {
@@ -59,9 +63,15 @@ void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
     if (eq == std::string_view::npos) continue;
     std::string_view key = trim(line.substr(0, eq));
     std::string value = unquote(trim(line.substr(eq + 1)));
-    if (key == "FirewallBackend")
-      out.backend = value;
-    else if (key == "DefaultZone" && !value.empty())
+    if (key == "FirewallBackend") {
+      // firewalld compares the value without regard to case and falls back
+      // to nftables for one it does not know.
+      const bool iptables = equals_nocase(value, "iptables");
+      out.backend = iptables ? FirewallBackend::iptables : FirewallBackend::nftables;
+      if (!iptables && !equals_nocase(value, "nftables"))
+        out.note = fmt::format(
+            "FirewallBackend={} is not a backend firewalld knows: taken as nftables", value);
+    } else if (key == "DefaultZone" && !value.empty())
       out.zone = value;
   }
 }

@@ -4,15 +4,21 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace iptmode {
 
+// FirewallBackend= in firewalld.conf.
+enum class FirewallBackend { nftables, iptables };
+std::string_view to_string(FirewallBackend b);
+
 struct FirewalldState {
   bool config_found = false;  // <root>/etc/firewalld/firewalld.conf exists
   bool running = false;       // a firewalld process exists
-  // FirewallBackend: "nftables" | "iptables"; unset: nftables (its default).
-  std::optional<std::string> backend;
+  // Unset: the file does not say, and firewalld uses nftables. A value
+  // firewalld does not know is nftables too, with a note.
+  std::optional<FirewallBackend> backend;
   std::string zone;  // DefaultZone, default "public"
   bool zone_found = false;
   std::vector<std::string> services;  // <service name=...> in the zone

@@ -1,49 +1,73 @@
 #include "audit/gather.h"
 
-#include <algorithm>
+#include <fmt/format.h>
 
 #include "audit/exec_probe.h"
+#include "audit/nft_version.h"
+#include "detect/config_read.h"
 #include "detect/in_root.h"
 
 namespace iptmode {
+namespace {
+
+// KubeProxyConfiguration files are a few KiB; what is past this is not read.
+constexpr std::size_t kKubeProxyConfigLimit = 64 * 1024;
+
+// kube-proxy's --config file and, in nftables mode, the nft in its image,
+// both inside its own root.
+KubeProxyReads read_kube_proxy(const Component& c) {
+  KubeProxyReads r;
+  if (c.name != "kube-proxy" || c.pids.empty() || c.inspection != Inspection::done) return r;
+  // On top of the scan, bounded as one more component's worth of lookups.
+  Budget budget(kComponentTime, kComponentSteps);
+  auto root = open_root(fmt::format("/proc/{}/root", c.pids.front()));
+  if (!root) return r;  // it exited: its argv is all there is
+  if (auto path = kube_proxy_config_path(c.argv)) {
+    if (auto text = read_config_in_root(root->get(), *path, kKubeProxyConfigLimit, &budget)) {
+      r.config_text = std::move(text->text);
+      if (text->truncated)
+        r.note = fmt::format("--config {}: longer than {} KiB, only its start was read", *path,
+                             kKubeProxyConfigLimit / 1024);
+    } else {
+      r.note = fmt::format("--config not read: {}", text.error().message);
+    }
+  }
+  if (kube_proxy_mode(c.argv, r.config_text) == ProxyMode::nftables)
+    if (auto found = which_in_root(root->get(), c.iptables.path_var, "nft", &budget))
+      if (auto fd = open_in_root(root->get(), found->path))
+        r.nft_version = read_nft_version(fd->get());
+  return r;
+}
+
+}  // namespace
 
 Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
+  PipelineOptions p = opts.detect;
+  p.always_count_rules = true;
+  p.also_scan = {"firewalld"};
+  auto det = run_pipeline(p);
+  if (!det) return std::unexpected(det.error());
+  const std::string& host_root = p.host_root;
+
   AuditEvidence a;
-  GatherOptions g;
-  g.host_root = opts.host_root;
-  g.always_count_rules = true;
-  for (auto n : kDefaultComponents) g.component_names.emplace_back(n);
-  for (const auto& n : opts.extra_components) g.component_names.push_back(n);
-  // firewalld rides along on the same /proc scan, then leaves the list.
-  g.component_names.emplace_back("firewalld");
-  auto ev = gather_evidence(g);
-  if (!ev) return std::unexpected(ev.error());
-  a.ev = std::move(*ev);
-
-  bool firewalld_running = false;
-  std::erase_if(a.ev.components, [&](const Component& c) {
-    if (c.name != "firewalld") return false;
-    firewalld_running = true;
-    return true;
-  });
-
-  a.decision = decide(a.ev, opts.override_mode);
-  a.bin = read_bin_dir(opts.host_root, opts.bin_dir);
+  a.ev = std::move(det->evidence);
+  a.decision = std::move(det->decision);
+  a.bin = read_bin_dir(host_root, opts.bin_dir);
   for (const auto& c : a.ev.components) {
-    AuditedComponent ac{c, component_mode(c, a.ev.kernel), {}};
+    AuditedComponent ac{c, component_mode(c, a.ev.kernel, read_kube_proxy(c)), {}};
     if (opts.exec_probe && c.iptables.resolved && !c.pids.empty())
       ac.probe = exec_probe(c.pids.front(), c.iptables.resolved->path);
     a.components.push_back(std::move(ac));
   }
-  if (auto root = open_root(opts.host_root)) {
+  if (auto root = open_root(host_root)) {
     a.host_nft = inspect_binary(root->get(), kDefaultPath, "nft");
     if (a.host_nft.resolved)
       if (auto fd = open_in_root(root->get(), a.host_nft.resolved->path))
         a.host_nft_version = read_nft_version(fd->get());
   }
-  a.firewalld = read_firewalld(opts.host_root, firewalld_running);
+  a.firewalld = read_firewalld(host_root, !det->also_found.empty());
   a.role = opts.role;
-  a.cidrs = cluster_cidrs(opts.host_root, opts.pod_cidr, opts.service_cidr);
+  a.cidrs = cluster_cidrs(host_root, opts.pod_cidr, opts.service_cidr);
   return a;
 }
 

@@ -1,4 +1,6 @@
-// One read-only pass over the node for `iptmode audit`.
+// One read-only pass over the node for `iptmode audit`: the detection
+// pipeline, then everything only the audit reads (every file and /proc entry
+// is read here; what is made of it afterwards is pure).
 #pragma once
 
 #include <optional>
@@ -8,14 +10,15 @@
 #include "audit/audit_evidence.h"
 #include "core/error.h"
 #include "core/paths.h"
+#include "detect/pipeline.h"
 
 namespace iptmode {
 
 struct AuditOptions {
-  std::string host_root = "/";
+  // --mode, --config, --host-root; the audit adds rule counts in both
+  // backends and firewalld to the scan.
+  PipelineOptions detect;
   std::string bin_dir = kDefaultBinDir;
-  std::optional<Override> override_mode;
-  std::vector<std::string> extra_components;
   Role role = Role::none;
   std::string pod_cidr;
   std::string service_cidr;

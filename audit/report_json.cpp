@@ -45,7 +45,8 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
               {"wrapper_pending", ac.how.wrapper_pending},
               {"predicted", optional_string(ac.how.predicted)}};
     if (ac.how.wrapper_pending) c["wrapper"] = std::string(to_string(ac.how.wrapper));
-    if (!ac.how.proxy_mode.empty()) c["proxy_mode"] = ac.how.proxy_mode;
+    if (ac.how.proxy_mode) c["proxy_mode"] = std::string(to_string(*ac.how.proxy_mode));
+    if (!ac.how.note.empty()) c["note"] = ac.how.note;
     if (ac.how.nft_version) c["nft_version"] = to_string(*ac.how.nft_version);
     if (ac.probe.ran || !ac.probe.output.empty())
       c["probe"] = {{"ran", ac.probe.ran},
@@ -99,11 +100,12 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
       {"firewalld",
        {{"config_found", fw.config_found},
         {"running", fw.running},
-        {"backend", fw.backend ? json(*fw.backend) : json()},
+        {"backend", fw.backend ? json(std::string(to_string(*fw.backend))) : json()},
         {"zone", fw.zone},
         {"services", fw.services},
         {"sources", fw.sources},
-        {"masquerade", fw.masquerade}}},
+        {"masquerade", fw.masquerade},
+        {"note", fw.note}}},
       {"findings", std::move(findings)},
   });
 }

@@ -54,6 +54,7 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     std::string binary = b.resolved ? b.resolved->path : "-";
     std::string how = ac.how.source;
     if (!ac.c.in_own_netns) how += " [other netns]";
+    if (!ac.how.note.empty()) how += fmt::format(" [{}]", ac.how.note);
     if (ac.probe.ran || !ac.probe.output.empty())
       how += fmt::format(" [probe: {}]", ac.probe.output);
     out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", clean(ac.c.name),

@@ -14,7 +14,6 @@
 #include "audit/gather.h"
 #include "audit/report.h"
 #include "cli/exit_codes.h"
-#include "detect/config.h"
 #include "shim/files.h"
 
 namespace iptmode::cli {
@@ -73,21 +72,11 @@ int run_audit(const AuditCliOptions& opts) {
       if (auto c = check_cidr(*value); !c)
         return could_not_run(opts, fmt::format("{} {}", flag, c.error().message), elapsed());
 
-  const bool explicit_config = !opts.config.empty();
-  const std::string config_path = explicit_config ? opts.config
-                                                  : (opts.host_root == "/" ? "" : opts.host_root) +
-                                                        std::string(kDefaultConfigPath);
-  auto config = load_config(config_path, explicit_config);
-  if (!config) return could_not_run(opts, config.error().message, elapsed());
-
   AuditOptions a;
-  a.host_root = opts.host_root;
+  a.detect.mode = opts.mode;
+  a.detect.config = opts.config;
+  a.detect.host_root = opts.host_root;
   a.bin_dir = opts.bin_dir;
-  if (auto m = parse_mode(opts.mode))
-    a.override_mode = Override{*m, "--mode"};
-  else if (opts.mode.empty() && config->mode)
-    a.override_mode = Override{*config->mode, config_path};
-  a.extra_components = config->components;
   a.role = *role;
   a.pod_cidr = opts.pod_cidr;
   a.service_cidr = opts.service_cidr;

@@ -9,7 +9,6 @@
 #include "cli/bin_dir.h"
 #include "cli/decision_state.h"
 #include "cli/exit_codes.h"
-#include "detect/config.h"
 #include "detect/report_json.h"
 #include "detect/report_text.h"
 #include "shim/names.h"
@@ -27,34 +26,15 @@ int error_exit(std::string_view message) {
 Result<Detection> detect_now(const DetectOptions& opts) {
   if (::geteuid() != 0)
     return fail("detect reads the kernel's packet filter tables and needs root: run it with sudo");
-
-  const bool explicit_config = !opts.config.empty();
-  const std::string config_path = explicit_config ? opts.config
-                                                  : (opts.host_root == "/" ? "" : opts.host_root) +
-                                                        std::string(kDefaultConfigPath);
-  auto config = load_config(config_path, explicit_config);
-  if (!config) return std::unexpected(config.error());
-
-  std::optional<Override> override_mode;
-  // An explicit --mode auto overrules the config's mode= too.
-  if (auto m = parse_mode(opts.mode))
-    override_mode = Override{*m, "--mode"};
-  else if (opts.mode.empty() && config->mode)
-    override_mode = Override{*config->mode, config_path};
-
-  GatherOptions gather;
-  gather.host_root = opts.host_root;
-  for (auto name : kDefaultComponents) gather.component_names.emplace_back(name);
-  for (const auto& name : config->components) gather.component_names.push_back(name);
+  PipelineOptions p;
+  p.mode = opts.mode;
+  p.config = opts.config;
+  p.host_root = opts.host_root;
   if (opts.scan_budget > 0)
-    gather.limits.scan_time = std::chrono::milliseconds(static_cast<long>(opts.scan_budget * 1000));
+    p.limits.scan_time = std::chrono::milliseconds(static_cast<long>(opts.scan_budget * 1000));
   else if (opts.print_state)
-    gather.limits.scan_time = kPrintStateScanTime;
-  auto evidence = gather_evidence(gather);
-  if (!evidence) return std::unexpected(evidence.error());
-
-  Decision decision = decide(*evidence, override_mode);
-  return Detection{std::move(*evidence), std::move(decision)};
+    p.limits.scan_time = kPrintStateScanTime;
+  return run_pipeline(p);
 }
 
 int run_detect(const DetectOptions& opts) {

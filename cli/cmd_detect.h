@@ -6,8 +6,7 @@
 
 #include "core/error.h"
 #include "core/paths.h"
-#include "detect/decide.h"
-#include "detect/evidence.h"
+#include "detect/pipeline.h"
 
 namespace iptmode::cli {
 
@@ -28,13 +27,7 @@ struct DetectOptions {
 // nft-writer line, so they get a small share of the shim's detector timeout.
 inline constexpr std::chrono::milliseconds kPrintStateScanTime{2000};
 
-struct Detection {
-  Evidence evidence;
-  Decision decision;
-};
-
-// Config, evidence, decision: what every command that needs the mode runs.
-// Checks for root first.
+// The detection pipeline (detect/pipeline.h) for `opts`, after a check for root.
 Result<Detection> detect_now(const DetectOptions& opts);
 
 // Returns the process exit status (cli/exit_codes.h).

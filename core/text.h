@@ -3,6 +3,7 @@
 // shim uses them on its fast path too.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace iptmode {
@@ -13,6 +14,16 @@ inline std::string_view trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// ASCII letters compared without regard to case (the keys and values of
+// Felix's environment, kube-proxy's mode, firewalld's backend).
+inline bool equals_nocase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
 }
 
 // Takes the next line off the front of `text`, without its '\n'.

@@ -1,13 +1,12 @@
 #include "detect/config.h"
 
-#include <fcntl.h>
-
 #include <cerrno>
 
 #include <fmt/format.h>
 
 #include "core/text.h"
-#include "detect/file_read.h"
+#include "detect/config_read.h"
+#include "detect/in_root.h"
 
 namespace iptmode {
 namespace {
@@ -83,13 +82,36 @@ Result<Config> parse_config(std::string_view text, std::string_view path) {
   return cfg;
 }
 
-Result<Config> load_config(const std::string& path, bool must_exist) {
-  auto text = read_file_bounded(AT_FDCWD, path, kConfigSizeLimit, /*follow_link=*/true);
+namespace {
+
+Result<Config> config_from(const Result<ConfigText>& text, const std::string& path,
+                           bool must_exist) {
   if (!text) {
     if (!must_exist && text.error().errnum == ENOENT) return Config{};
     return fail(text.error().message + " (fix or remove the config file)");
   }
-  return parse_config(*text, path);
+  if (text->truncated)
+    return fail(fmt::format("{}: larger than {} bytes (fix or remove the config file)", path,
+                            kConfigSizeLimit));
+  return parse_config(text->text, path);
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::string& path, bool must_exist) {
+  return config_from(read_config_path(path, kConfigSizeLimit), path, must_exist);
+}
+
+Result<Config> load_root_config(const std::string& host_root) {
+  const std::string path = (host_root == "/" ? "" : host_root) + std::string(kDefaultConfigPath);
+  auto root = open_root(host_root);
+  if (!root) return std::unexpected(root.error());
+  auto text = read_config_in_root(root->get(), kDefaultConfigPath, kConfigSizeLimit);
+  // The resolver names the path inside the root; the operator wants the file.
+  if (!text && text.error().errnum != ENOENT)
+    return fail(fmt::format("{}: {} (fix or remove the config file)", path, text.error().message),
+                text.error().errnum);
+  return config_from(text, path, false);
 }
 
 }  // namespace iptmode

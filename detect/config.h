@@ -31,8 +31,14 @@ inline constexpr std::size_t kConfigSizeLimit = 64 * 1024;
 // `path` only names the file in error messages ("<path>:<line>: ...").
 Result<Config> parse_config(std::string_view text, std::string_view path);
 
-// A missing file is the default Config unless `must_exist` (an explicit
-// --config names a file that must be there).
+// `path` on the host (links followed, as for any path given on the command
+// line). A missing file is the default Config unless `must_exist` (an
+// explicit --config names a file that must be there).
 Result<Config> load_config(const std::string& path, bool must_exist);
+
+// kDefaultConfigPath inside `host_root`, resolved there (detect/in_root.h):
+// a link (a ConfigMap's ..data/) never leaves the root. Missing: the default
+// Config. Messages name the file as <host_root>/etc/iptmode/iptmode.conf.
+Result<Config> load_root_config(const std::string& host_root);
 
 }  // namespace iptmode

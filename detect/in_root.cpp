@@ -145,11 +145,11 @@ Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::stri
               last_errno);
 }
 
-Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
+Result<UniqueFd> open_path_in_root(int root_fd, const std::string& path) {
   std::string_view tail = path;
   while (!tail.empty() && tail.front() == '/') tail.remove_prefix(1);
   const std::string rel = tail.empty() ? std::string(".") : std::string(tail);
-  // O_PATH first: the type is checked before anything is opened for reading.
+  // O_PATH: the type is checked before anything is opened for reading.
   const int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
   long r = openat2_confined(root_fd, rel, flags);
   if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
@@ -158,7 +158,13 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
     r = ::openat(root_fd, rel.c_str(), flags);
   }
   if (r < 0) return sys_fail(path, errno);
-  return reopen_regular(UniqueFd(static_cast<int>(r)), path);
+  return UniqueFd(static_cast<int>(r));
+}
+
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
+  auto path_fd = open_path_in_root(root_fd, path);
+  if (!path_fd) return std::unexpected(path_fd.error());
+  return reopen_regular(std::move(*path_fd), path);
 }
 
 }  // namespace iptmode

@@ -47,9 +47,13 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path, Budget* bud
 Result<Resolved> which_in_root(int root_fd, std::string_view path_var, std::string_view name,
                                Budget* budget = nullptr);
 
-// Opens a resolved path for reading, confined to the root (openat2
-// RESOLVE_IN_ROOT where the kernel has it), without following a final link
-// and without blocking on a FIFO. Fails unless it is a regular file.
+// An O_PATH descriptor of a resolved path, confined to the root (openat2
+// RESOLVE_IN_ROOT where the kernel has it), without following a final link:
+// for checks (fstat, fstatfs) before anything is opened for reading.
+Result<UniqueFd> open_path_in_root(int root_fd, const std::string& path);
+
+// Opens a resolved path for reading as open_path_in_root finds it, without
+// blocking on a FIFO. Fails unless it is a regular file.
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path);
 
 }  // namespace iptmode

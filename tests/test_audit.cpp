@@ -24,9 +24,11 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "shim/state.h"
@@ -1192,6 +1194,43 @@ TEST_CASE("audit: kube-proxy in nftables mode with a newer nft than the host's")
   CHECK(n.at("remedy") == "install nftables >= 1.1.0 on the host");
   CHECK_FALSE(has_finding(a.j, "MODE_SPLIT"));
   CHECK(a.r.exit_code == 1);
+}
+
+// kube-proxy's --config may name any file in its root, /proc/kmsg among them:
+// reading it takes the kernel's messages from whoever else reads them
+// (rsyslog loses them). A file on procfs is refused before it is opened,
+// with a note, also when a link leads there; the mode is kube-proxy's default.
+TEST_CASE("audit: kube-proxy's --config on procfs (/proc/kmsg, /proc/self/...) is not read") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot kmsg_root, self_root;
+  install_xtables(kmsg_root, "nft");
+  install_xtables(self_root, "nft");
+  self_root.symlink("/etc/kube-proxy/config.conf", "/proc/self/status");
+  const auto env = FakeProcess::default_env();
+  FakeProcess kmsg(kmsg_root, "kube-proxy", &ns, env, {"--config=/proc/kmsg"});
+  FakeProcess self(self_root, "kube-proxy", &ns, env, {"--config", "/etc/kube-proxy/config.conf"});
+  // A procfs at /proc in each one's root, as a container has: mounted in its
+  // own mount namespace, so the host never sees it.
+  for (auto [pid, root] : {std::pair{kmsg.pid(), &kmsg_root}, std::pair{self.pid(), &self_root}}) {
+    std::filesystem::create_directories(root->host_path("/proc"));
+    run_ok({"nsenter", "--target", std::to_string(pid), "--mount", "mount", "-t", "proc", "proc",
+            root->host_path("/proc").string()});
+  }
+
+  Audit a = run_audit(ns);
+  INFO("audit --json: " << a.j.dump(2));
+  for (auto [pid, path] : {std::pair{kmsg.pid(), "/proc/kmsg"},
+                           std::pair{self.pid(), "/etc/kube-proxy/config.conf"}}) {
+    CAPTURE(path);
+    const json& c = component(a.j, "kube-proxy", pid);
+    CHECK(c.at("proxy_mode") == "iptables");
+    CHECK(c.at("mode") == "nft");
+    CHECK(str(c.at("note")) ==
+          fmt::format("--config not read: {}: on procfs, not a file a config can be read from",
+                      path));
+  }
 }
 
 TEST_CASE("audit: --exec-probe runs the component's own iptables -V in its root") {

@@ -3,9 +3,6 @@
 // environment lookups they rest on.
 #include <doctest/doctest.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
@@ -93,17 +90,17 @@ TEST_CASE("audit component mode: wrapper_choice, shell and Go") {
 }
 
 TEST_CASE("audit component mode: kube_proxy_mode from flags") {
-  CHECK(kube_proxy_mode({"kube-proxy"}, "") == "iptables");
-  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode=ipvs"}, "") == "ipvs");
-  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode", "nftables"}, "") == "nftables");
-  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode=IPVS"}, "") == "ipvs");
+  CHECK(kube_proxy_mode({"kube-proxy"}, "") == ProxyMode::iptables);
+  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode=ipvs"}, "") == ProxyMode::ipvs);
+  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode", "nftables"}, "") == ProxyMode::nftables);
+  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode=IPVS"}, "") == ProxyMode::ipvs);
   // argv[0] is the program, never a flag.
-  CHECK(kube_proxy_mode({"--proxy-mode=ipvs"}, "") == "iptables");
+  CHECK(kube_proxy_mode({"--proxy-mode=ipvs"}, "") == ProxyMode::iptables);
   // A dangling --proxy-mode says nothing.
-  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode"}, "") == "iptables");
+  CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode"}, "") == ProxyMode::iptables);
   // The flag wins over the config file.
   CHECK(kube_proxy_mode({"kube-proxy", "--proxy-mode=ipvs", "--config=/c"}, "mode: nftables\n") ==
-        "ipvs");
+        ProxyMode::ipvs);
 }
 
 TEST_CASE("audit component mode: kube_proxy_mode from KubeProxyConfiguration text") {
@@ -115,13 +112,13 @@ TEST_CASE("audit component mode: kube_proxy_mode from KubeProxyConfiguration tex
       "  mode: ignored-nested\n"
       "mode: \"nftables\"\n";
   CHECK(kube_proxy_mode({"kube-proxy", "--config=/var/lib/kube-proxy/config.conf"}, cfg) ==
-        "nftables");
-  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: 'ipvs'\r\n") == "ipvs");
-  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: IPTables") == "iptables");
+        ProxyMode::nftables);
+  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: 'ipvs'\r\n") == ProxyMode::ipvs);
+  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: IPTables") == ProxyMode::iptables);
   // An empty mode is kube-proxy's default, iptables; a nested one is not the top-level key.
-  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: \"\"\n") == "iptables");
-  CHECK(kube_proxy_mode({"kube-proxy"}, "  mode: ipvs\n") == "iptables");
-  CHECK(kube_proxy_mode({"kube-proxy"}, "modes: ipvs\n") == "iptables");
+  CHECK(kube_proxy_mode({"kube-proxy"}, "mode: \"\"\n") == ProxyMode::iptables);
+  CHECK(kube_proxy_mode({"kube-proxy"}, "  mode: ipvs\n") == ProxyMode::iptables);
+  CHECK(kube_proxy_mode({"kube-proxy"}, "modes: ipvs\n") == ProxyMode::iptables);
 }
 
 TEST_CASE("audit component mode: kube_proxy_config_path") {
@@ -160,7 +157,7 @@ TEST_CASE("audit component mode: an xtables binary says its mode") {
   CHECK(m.source == "iptables in its root is xtables-legacy-multi");
   CHECK_FALSE(m.wrapper_pending);
   CHECK_FALSE(m.predicted.has_value());
-  CHECK(m.proxy_mode.empty());
+  CHECK_FALSE(m.proxy_mode.has_value());
 }
 
 TEST_CASE("audit component mode: a wrapper not yet run predicts from the kernel") {
@@ -246,48 +243,51 @@ TEST_CASE("audit component mode: calico-node on auto with a wrapper image is not
 TEST_CASE(
     "audit component mode: kube-proxy's flags set proxy_mode, and nftables mode writes no "
     "iptables") {
-  // No /proc/PID/root to read (pid 0 is never a process): flags alone.
   Component c = calico({}, kLegacyBinary);
   c.name = "kube-proxy";
   c.pids = {0};
   c.argv = {"kube-proxy", "--proxy-mode=ipvs"};
-  ComponentMode ipvs = component_mode(c, kernel({}, {}), "/nonexistent-proc");
-  CHECK(ipvs.proxy_mode == "ipvs");
+  ComponentMode ipvs = component_mode(c, kernel({}, {}));
+  CHECK(ipvs.proxy_mode == ProxyMode::ipvs);
   CHECK(ipvs.mode == Mode::legacy);
 
   c.argv = {"kube-proxy", "--proxy-mode=nftables"};
-  ComponentMode nft = component_mode(c, kernel({}, {}), "/nonexistent-proc");
-  CHECK(nft.proxy_mode == "nftables");
+  ComponentMode nft = component_mode(c, kernel({}, {}));
+  CHECK(nft.proxy_mode == ProxyMode::nftables);
   CHECK_FALSE(nft.mode.has_value());
   CHECK(contains(nft.source, "proxy-mode nftables"));
   CHECK_FALSE(nft.nft_version.has_value());
+
+  // A mode kube-proxy no longer has (or never had) is unknown, not iptables.
+  c.argv = {"kube-proxy", "--proxy-mode=userspace"};
+  CHECK(component_mode(c, kernel({}, {})).proxy_mode == ProxyMode::unknown);
+  CHECK(to_string(ProxyMode::unknown) == "unknown");
 }
 
-TEST_CASE("audit component mode: read_nft_version takes the first NUL-delimited X.Y.Z") {
-  auto version_of = [](std::string_view bytes) {
-    int fd = ::memfd_create("nft", MFD_CLOEXEC);
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-    ::lseek(fd, 0, SEEK_SET);
-    auto v = read_nft_version(fd);
-    ::close(fd);
-    return v;
-  };
-  using namespace std::string_literals;
-  CHECK(version_of("\x7f"
-                   "ELF\0nft\0%s v%s (%s)\0"
-                   "1.0.6\0Lester Gooch #5\0"s) == Version{1, 0, 6});
-  CHECK(version_of("\0"
-                   "1.1.0\0"
-                   "2.0.0\0"s) == Version{1, 1, 0});
-  // Not delimited on both sides, too many dots, or no digits: not a version.
-  CHECK_FALSE(version_of("\0"
-                         "v1.0.6\0"
-                         "1.2\0"
-                         "1.2.3.4\0"
-                         "x\0"s)
-                  .has_value());
-  CHECK_FALSE(version_of(""s).has_value());
+// Pure: what the gather step read from kube-proxy's root is all it sees.
+TEST_CASE("audit component mode: kube-proxy's --config text, nft version and note come in") {
+  Component c = calico({}, kLegacyBinary);
+  c.name = "kube-proxy";
+  c.pids = {4321};
+  c.argv = {"kube-proxy", "--config=/var/lib/kube-proxy/config.conf"};
+  ComponentMode m = component_mode(
+      c, kernel({}, {}), KubeProxyReads{"mode: nftables\n", "cut at 64 KiB", Version{1, 0, 9}});
+  CHECK(m.proxy_mode == ProxyMode::nftables);
+  CHECK_FALSE(m.mode.has_value());
+  CHECK(m.nft_version == Version{1, 0, 9});
+  CHECK(m.note == "cut at 64 KiB");
+
+  // Not in nftables mode: the nft in its image does not matter.
+  ComponentMode ipt =
+      component_mode(c, kernel({}, {}), KubeProxyReads{"mode: iptables\n", "", Version{1, 0, 9}});
+  CHECK(ipt.proxy_mode == ProxyMode::iptables);
+  CHECK(ipt.mode == Mode::legacy);
+  CHECK_FALSE(ipt.nft_version.has_value());
+
+  // Only kube-proxy reads them.
+  c.name = "kube-router";
+  CHECK_FALSE(component_mode(c, kernel({}, {}), KubeProxyReads{"mode: nftables\n", "x", {}})
+                  .proxy_mode.has_value());
 }
 
 }  // namespace iptmode

@@ -454,7 +454,7 @@ TEST_CASE("audit findings: NFT_VERSION_SKEW for kube-proxy in nftables mode with
   AuditEvidence a = node(Mode::nft);
   AuditedComponent kp = component("kube-proxy", 8, Mode::nft);
   kp.how.mode.reset();
-  kp.how.proxy_mode = "nftables";
+  kp.how.proxy_mode = ProxyMode::nftables;
   kp.how.nft_version = Version{1, 1, 0};
   a.components.push_back(kp);
   auto f = find_problems(a);
@@ -469,7 +469,7 @@ TEST_CASE("audit findings: NFT_VERSION_SKEW for kube-proxy in nftables mode with
     b.components[0].how.nft_version = Version{1, 0, 6};
     CHECK_FALSE(has(find_problems(b), "NFT_VERSION_SKEW"));
     b = a;
-    b.components[0].how.proxy_mode = "iptables";
+    b.components[0].how.proxy_mode = ProxyMode::iptables;
     CHECK_FALSE(has(find_problems(b), "NFT_VERSION_SKEW"));
     b = a;
     b.host_nft_version.reset();
@@ -483,7 +483,7 @@ TEST_CASE("audit findings: no NFT_VERSION_SKEW for a kube-proxy in another netns
   AuditEvidence a = node(Mode::nft);
   AuditedComponent kp = component("kube-proxy", 8, Mode::nft, {1, 8, 9}, false);
   kp.how.mode.reset();
-  kp.how.proxy_mode = "nftables";
+  kp.how.proxy_mode = ProxyMode::nftables;
   kp.how.nft_version = Version{1, 1, 0};
   a.components.push_back(kp);
   auto f = find_problems(a);
@@ -495,7 +495,7 @@ TEST_CASE("audit findings: no NFT_VERSION_SKEW for a kube-proxy in another netns
 TEST_CASE("audit findings: FIREWALLD_BACKEND_MISMATCH") {
   AuditEvidence a = node(Mode::nft);
   a.firewalld.config_found = true;
-  a.firewalld.backend = "iptables";
+  a.firewalld.backend = FirewallBackend::iptables;
   a.firewalld.zone = "public";
 
   SUBCASE("running: an error") {
@@ -532,7 +532,7 @@ TEST_CASE("audit findings: FIREWALLD_BACKEND_MISMATCH") {
     AuditEvidence b = node(Mode::legacy);
     b.firewalld.config_found = true;
     b.firewalld.running = true;
-    b.firewalld.backend = "nftables";
+    b.firewalld.backend = FirewallBackend::nftables;
     auto f = find_problems(b);
     const Finding& m = only(f, "FIREWALLD_BACKEND_MISMATCH");
     CHECK(contains(m.remedy, "FirewallBackend=iptables"));

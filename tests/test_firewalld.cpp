@@ -58,7 +58,7 @@ TEST_CASE("audit firewalld conf: backend and default zone") {
       "CleanupOnExit=yes\n"
       "FirewallBackend=iptables\n"
       "IPv6_rpfilter=yes\n");
-  CHECK(s.backend == "iptables");
+  CHECK(s.backend == FirewallBackend::iptables);
   CHECK(s.zone == "work");
 }
 
@@ -71,13 +71,23 @@ TEST_CASE("audit firewalld conf: defaults when the keys are absent or commented 
 
 TEST_CASE("audit firewalld conf: quotes, spaces, CRLF and an empty DefaultZone") {
   FirewalldState s = conf("  FirewallBackend = \"nftables\"\r\nDefaultZone=\r\n");
-  CHECK(s.backend == "nftables");
+  CHECK(s.backend == FirewallBackend::nftables);
   CHECK(s.zone == "public");
   CHECK(conf("DefaultZone='internal'\n").zone == "internal");
   // The last assignment wins, as in a shell-style file.
-  CHECK(conf("FirewallBackend=nftables\nFirewallBackend=iptables\n").backend == "iptables");
+  CHECK(conf("FirewallBackend=nftables\nFirewallBackend=iptables\n").backend ==
+        FirewallBackend::iptables);
   // A line without '=' is ignored.
   CHECK(conf("FirewallBackend\n").backend == std::nullopt);
+}
+
+TEST_CASE("audit firewalld conf: the backend in any case, and one firewalld does not know") {
+  CHECK(conf("FirewallBackend=IPTables\n").backend == FirewallBackend::iptables);
+  CHECK(conf("FirewallBackend=NFTABLES\n").note.empty());
+  FirewalldState odd = conf("FirewallBackend=ebtables\n");
+  CHECK(odd.backend == FirewallBackend::nftables);
+  CHECK(odd.note == "FirewallBackend=ebtables is not a backend firewalld knows: taken as nftables");
+  CHECK(to_string(FirewallBackend::iptables) == "iptables");
 }
 
 TEST_CASE("audit firewalld zone: services, sources and masquerade") {
@@ -170,7 +180,7 @@ TEST_CASE("audit firewalld files: the default zone under /etc overrides /usr/lib
   FirewalldState shipped = read_firewalld(root.path(), false);
   CHECK(shipped.config_found);
   CHECK_FALSE(shipped.running);
-  CHECK(shipped.backend == "iptables");
+  CHECK(shipped.backend == FirewallBackend::iptables);
   CHECK(shipped.zone == "trusted");
   CHECK(shipped.zone_found);
   CHECK(shipped.services == Strings{"shipped"});

@@ -22,14 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string config(reinterpret_cast<const char*>(data) + 2 + argv_len, size - 2 - argv_len);
   const std::vector<std::string> argv = split_nul(argv_block);
 
-  const std::string mode = kube_proxy_mode(argv, config);
-  // A `mode:` line with an empty value is skipped and the default is
-  // "iptables", so an empty mode can only come from an empty --proxy-mode.
-  if (mode.empty()) {
-    bool flag = false;
+  const ProxyMode mode = kube_proxy_mode(argv, config);
+  // An unknown mode is named somewhere: by a --proxy-mode flag or a `mode:` line.
+  if (mode == ProxyMode::unknown) {
+    bool named = config.find("mode:") != std::string::npos;
     for (std::size_t i = 1; i < argv.size(); ++i)
-      flag = flag || argv[i].starts_with("--proxy-mode");
-    if (!flag) __builtin_trap();
+      named = named || argv[i].starts_with("--proxy-mode");
+    if (!named) __builtin_trap();
   }
   if (auto path = kube_proxy_config_path(argv)) {
     bool found = false;
