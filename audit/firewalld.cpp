@@ -1,11 +1,10 @@
 #include "audit/firewalld.h"
 
-#include <fcntl.h>
-
 #include <fmt/format.h>
 
 #include "core/text.h"
-#include "detect/file_read.h"
+#include "detect/config_read.h"
+#include "detect/in_root.h"
 
 namespace iptmode {
 namespace {
@@ -102,29 +101,47 @@ void parse_zone_xml(std::string_view xml, FirewalldState& out) {
   }
 }
 
+namespace {
+
+void add_note(FirewalldState& fw, std::string_view note) {
+  if (!fw.note.empty()) fw.note += "; ";
+  fw.note += note;
+}
+
+}  // namespace
+
+// Every path is resolved inside the host root: a link there that points to
+// an absolute path (firewalld.conf -> /etc/elsewhere) means that path in the
+// root, never the audit's own filesystem (in the DaemonSet, the container's).
 FirewalldState read_firewalld(const std::string& host_root, bool running) {
   FirewalldState fw;
   fw.running = running;
   fw.zone = "public";
-  const std::string root = host_root == "/" ? "" : host_root;
-  auto conf = read_file_bounded(AT_FDCWD, root + "/etc/firewalld/firewalld.conf", 256 * 1024, true);
-  if (!conf) {
-    fw.note = conf.error().message;
+  const std::string shown = host_root == "/" ? "" : host_root;
+  auto root = open_root(host_root);
+  if (!root) {
+    fw.note = root.error().message;
+    return fw;
+  }
+  auto conf = read_config_in_root(root->get(), "/etc/firewalld/firewalld.conf", 256 * 1024);
+  if (!conf || conf->truncated) {
+    fw.note = fmt::format("{}/etc/firewalld/firewalld.conf: {}", shown,
+                          conf ? "larger than 256 KiB, not read" : conf.error().message);
     return fw;
   }
   fw.config_found = true;
-  parse_firewalld_conf(*conf, fw);
+  parse_firewalld_conf(conf->text, fw);
   // The permanent zone: /etc overrides the shipped /usr/lib copy.
   for (const char* dir : {"/etc/firewalld/zones/", "/usr/lib/firewalld/zones/"}) {
-    auto zone = read_file_bounded(AT_FDCWD, fmt::format("{}{}{}.xml", root, dir, fw.zone),
-                                  1024 * 1024, true);
-    if (!zone) continue;
+    auto zone =
+        read_config_in_root(root->get(), fmt::format("{}{}.xml", dir, fw.zone), 1024 * 1024);
+    if (!zone || zone->truncated) continue;
     fw.zone_found = true;
-    parse_zone_xml(*zone, fw);
+    parse_zone_xml(zone->text, fw);
     break;
   }
   if (!fw.zone_found)
-    fw.note = fmt::format("zone {} not found under {}/etc/firewalld/zones", fw.zone, root);
+    add_note(fw, fmt::format("zone {} not found under {}/etc/firewalld/zones", fw.zone, shown));
   return fw;
 }
 

@@ -1,9 +1,8 @@
 #include "audit/k0s_config.h"
 
-#include <fcntl.h>
-
 #include "core/text.h"
-#include "detect/file_read.h"
+#include "detect/config_read.h"
+#include "detect/in_root.h"
 
 namespace iptmode {
 void parse_k0s_yaml(std::string_view text, ClusterCidrs& out) {
@@ -25,11 +24,14 @@ void parse_k0s_yaml(std::string_view text, ClusterCidrs& out) {
 ClusterCidrs cluster_cidrs(const std::string& host_root, const std::string& pod_flag,
                            const std::string& service_flag) {
   ClusterCidrs c;
-  const std::string root = host_root == "/" ? "" : host_root;
-  if (auto y = read_file_bounded(AT_FDCWD, root + "/etc/k0s/k0s.yaml", 1024 * 1024, true)) {
-    parse_k0s_yaml(*y, c);
-    c.source = "/etc/k0s/k0s.yaml";
-  }
+  // Inside the host root: a link there to an absolute path means that path
+  // in the root. A file over 1 MiB is not k0s's: the defaults hold.
+  if (auto root = open_root(host_root))
+    if (auto y = read_config_in_root(root->get(), "/etc/k0s/k0s.yaml", 1024 * 1024);
+        y && !y->truncated) {
+      parse_k0s_yaml(y->text, c);
+      c.source = "/etc/k0s/k0s.yaml";
+    }
   if (c.pod.empty()) c.pod = kDefaultPodCidr;
   if (c.service.empty()) c.service = kDefaultServiceCidr;
   if (c.source.empty()) c.source = "k0s defaults";

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include "core/text.h"
+#include "detect/config_read.h"
 #include "detect/file_read.h"
+#include "detect/in_root.h"
 
 namespace iptmode {
 namespace {
@@ -53,19 +55,25 @@ ModuleAvailability module_availability(std::optional<std::string_view> proc_modu
   return a;
 }
 
-ModuleAvailability read_module_availability(const std::string& host_root) {
-  auto mods = read_file_bounded(AT_FDCWD, "/proc/modules", 4 * 1024 * 1024);
-  if (!mods) return module_availability(std::nullopt, {});
-  std::string builtin_list;
+std::string read_module_list(const std::string& host_root, std::string_view file) {
   struct utsname u {};
-  if (::uname(&u) == 0) {
-    std::string root = host_root == "/" ? "" : host_root;
-    if (auto b = read_file_bounded(
-            AT_FDCWD, fmt::format("{}/lib/modules/{}/modules.builtin", root, u.release),
-            4 * 1024 * 1024))
-      builtin_list = std::move(*b);
-  }
-  return module_availability(std::string_view(*mods), builtin_list);
+  if (::uname(&u) != 0) return {};
+  auto root = open_root(host_root);
+  if (!root) return {};
+  // Resolved inside the root: /lib is a link to usr/lib on merged-/usr hosts,
+  // and an absolute link there must not lead to the audit's own /lib.
+  auto text = read_config_in_root(root->get(), fmt::format("/lib/modules/{}/{}", u.release, file),
+                                  kModuleListLimit);
+  if (!text || text->truncated) return {};
+  return std::move(text->text);
+}
+
+ModuleAvailability read_module_availability(const std::string& host_root) {
+  auto mods = read_file_bounded(AT_FDCWD, "/proc/modules", kModuleListLimit);
+  if (!mods) return module_availability(std::nullopt, {});
+  return module_availability(std::string_view(*mods),
+                             read_module_list(host_root, "modules.builtin"),
+                             read_module_list(host_root, "modules.dep"));
 }
 
 }  // namespace iptmode

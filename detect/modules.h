@@ -2,6 +2,7 @@
 // nf_tables or ip_tables anything would make the kernel load the module.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,14 @@ struct ModuleAvailability {
 ModuleAvailability module_availability(std::optional<std::string_view> proc_modules,
                                        std::string_view builtin, std::string_view dep = {});
 
-// Reads /proc/modules and <host_root>/lib/modules/$(uname -r)/modules.builtin.
+inline constexpr std::size_t kModuleListLimit = 4 * 1024 * 1024;
+
+// The text of <host_root>/lib/modules/$(uname -r)/<file>, resolved inside
+// the root (links never leave it); "" when it is missing, not a regular file
+// on a real filesystem, or over kModuleListLimit.
+std::string read_module_list(const std::string& host_root, std::string_view file);
+
+// Reads /proc/modules, and modules.builtin and modules.dep as read_module_list does.
 ModuleAvailability read_module_availability(const std::string& host_root);
 
 }  // namespace iptmode

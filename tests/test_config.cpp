@@ -221,4 +221,45 @@ TEST_CASE("config: backend-dir the shim could not read back is refused with its 
   CHECK(parse_config("backend-dir = /usr/..b/sbin\n", "f").has_value());
 }
 
+// <host-root>/etc/iptmode/iptmode.conf is resolved inside the root: a link to
+// an absolute path (a ConfigMap's, a hand-made one) names that path there.
+TEST_CASE("config: load_root_config follows links inside the host root only") {
+  test::TempDir root;
+  root.link("/etc/iptmode/iptmode.conf", "/etc/elsewhere/iptmode.conf");
+  root.file("/etc/elsewhere/iptmode.conf", "mode = legacy\n");
+  auto r = load_root_config(root.str());
+  REQUIRE(r.has_value());
+  CHECK(r->mode == Mode::legacy);
+
+  // A ConfigMap volume: iptmode.conf -> ..data/iptmode.conf, ..data -> a dated directory.
+  test::TempDir cm;
+  cm.file("/etc/iptmode/..2026_12_01/iptmode.conf", "mode = nft\n");
+  cm.link("/etc/iptmode/..data", "..2026_12_01");
+  cm.link("/etc/iptmode/iptmode.conf", "..data/iptmode.conf");
+  auto c = load_root_config(cm.str());
+  REQUIRE(c.has_value());
+  CHECK(c->mode == Mode::nft);
+
+  // Missing inside the root: the defaults, whatever the host has.
+  test::TempDir empty;
+  auto d = load_root_config(empty.str());
+  REQUIRE(d.has_value());
+  CHECK_FALSE(d->mode.has_value());
+
+  // Errors name the file as the operator knows it.
+  test::TempDir bad;
+  bad.file("/etc/iptmode/iptmode.conf", "mode = fast\n");
+  auto e = load_root_config(bad.str());
+  REQUIRE_FALSE(e.has_value());
+  CHECK(contains(e.error().message, bad.str() + "/etc/iptmode/iptmode.conf:1"));
+}
+
+TEST_CASE("config: a config on procfs is refused, named") {
+  auto e = load_config("/proc/self/status", true);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().message ==
+        "/proc/self/status: on procfs, not a file a config can be read from (fix or remove the "
+        "config file)");
+}
+
 }  // namespace iptmode

@@ -89,7 +89,7 @@ TEST_CASE("config read: links stay in the root, and a FIFO is refused") {
 
   auto fifo = read_config_in_root(root.get(), "/fifo", 4096);
   REQUIRE_FALSE(fifo);
-  CHECK(fifo.error().message == "/fifo: not a regular file");
+  CHECK(fifo.error().message == "/fifo: a FIFO, not a regular file");
 }
 
 }  // namespace iptmode

@@ -192,6 +192,32 @@ TEST_CASE("audit firewalld files: the default zone under /etc overrides /usr/lib
   CHECK(local.masquerade);
 }
 
+// In the DaemonSet the host's / is mounted at /host: a link in it to an
+// absolute path names that path on the host, never in the audit's container.
+TEST_CASE("audit firewalld files: links to absolute paths resolve inside the host root") {
+  test::TempDir root;
+  root.link("/etc/firewalld/firewalld.conf", "/etc/elsewhere");
+  root.file("/etc/elsewhere", "DefaultZone=work\nFirewallBackend=iptables\n");
+  root.link("/etc/firewalld/zones/work.xml", "/etc/hostname");
+  root.file("/etc/hostname", R"(<zone><service name="inside"/></zone>)");
+
+  FirewalldState s = read_firewalld(root.str(), false);
+  CHECK(s.config_found);
+  CHECK(s.backend == FirewallBackend::iptables);
+  CHECK(s.zone == "work");
+  CHECK(s.zone_found);
+  CHECK(s.services == Strings{"inside"});
+}
+
+// /proc/kmsg in a root is that root's file; the host's /proc is not reached.
+TEST_CASE("audit firewalld files: a link to /proc/kmsg is not the kernel's log") {
+  test::TempDir root;
+  root.link("/etc/firewalld/firewalld.conf", "/proc/kmsg");
+  FirewalldState s = read_firewalld(root.str(), false);
+  CHECK_FALSE(s.config_found);
+  CHECK(s.note.find("No such file or directory") != std::string::npos);
+}
+
 TEST_CASE("audit firewalld files: a config without its zone file") {
   test::TempDir root;
   root.file("/etc/firewalld/firewalld.conf", "DefaultZone=missing\n");

@@ -110,6 +110,24 @@ TEST_CASE("audit k0s config: flags beat k0s.yaml") {
   CHECK(pod_only.service == "10.200.0.0/16");
 }
 
+// In the DaemonSet the host's / is mounted at /host: a link in it to an
+// absolute path names that path on the host, never in the audit's container.
+TEST_CASE("audit k0s config: a link to an absolute path resolves inside the host root") {
+  test::TempDir root;
+  root.link("/etc/k0s/k0s.yaml", "/etc/elsewhere/k0s.yaml");
+  root.file("/etc/elsewhere/k0s.yaml", std::string(kK0sYaml));
+  ClusterCidrs c = cluster_cidrs(root.str(), "", "");
+  CHECK(c.pod == "10.100.0.0/16");
+  CHECK(c.service == "10.200.0.0/16");
+  CHECK(c.source == "/etc/k0s/k0s.yaml");
+
+  // /etc/hostname exists outside the root too: the one inside is read.
+  test::TempDir other;
+  other.link("/etc/k0s/k0s.yaml", "/etc/hostname");
+  other.file("/etc/hostname", "spec:\n  network:\n    podCIDR: 10.55.0.0/16\n");
+  CHECK(cluster_cidrs(other.str(), "", "").pod == "10.55.0.0/16");
+}
+
 TEST_CASE("audit k0s config: a host root of / reads /etc/k0s/k0s.yaml itself") {
   // Whatever this machine has there, the flags decide when both are given.
   ClusterCidrs c = cluster_cidrs("/", "10.9.0.0/16", "10.10.0.0/16");

@@ -32,13 +32,13 @@ jobs=${FUZZ_JOBS:-2}
 declare -A SOURCES=(
   [fuzz_state]="shim/files_read.cpp shim/state.cpp shim/settings.cpp core/version.cpp core/mode.cpp"
   [fuzz_settings]="shim/settings.cpp"
-  [fuzz_config]="detect/config.cpp core/mode.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
+  [fuzz_config]="detect/config.cpp detect/config_read.cpp detect/in_root.cpp core/mode.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_version]="core/version.cpp"
   [fuzz_procfs]="detect/procfs.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_binary]="core/binary.cpp core/version.cpp core/mode.cpp"
   [fuzz_in_root]="detect/in_root.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
-  [fuzz_firewalld]="audit/firewalld.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
-  [fuzz_k0s_yaml]="audit/k0s_config.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
+  [fuzz_firewalld]="audit/firewalld.cpp detect/config_read.cpp detect/in_root.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
+  [fuzz_k0s_yaml]="audit/k0s_config.cpp detect/config_read.cpp detect/in_root.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_kube_proxy_mode]="audit/component_mode.cpp detect/in_root.cpp core/binary.cpp core/version.cpp core/mode.cpp detect/kernel.cpp detect/procfs.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
 )
 all_targets="fuzz_state fuzz_settings fuzz_config fuzz_version fuzz_procfs fuzz_binary fuzz_in_root fuzz_firewalld fuzz_k0s_yaml fuzz_kube_proxy_mode"
