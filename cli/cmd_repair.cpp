@@ -35,21 +35,14 @@ int could_not_run(const std::string& message) {
   return kExitError;
 }
 
+// The config is read by the detection pipeline (detect/pipeline.h) inside
+// gather_audit, as for the audit itself.
 Result<AuditOptions> audit_options(const RepairCliOptions& o) {
-  const bool explicit_config = !o.config.empty();
-  const std::string path =
-      explicit_config ? o.config
-                      : (o.host_root == "/" ? "" : o.host_root) + std::string(kDefaultConfigPath);
-  auto config = load_config(path, explicit_config);
-  if (!config) return std::unexpected(config.error());
   AuditOptions a;
-  a.host_root = o.host_root;
+  a.detect.mode = o.mode;
+  a.detect.config = o.config;
+  a.detect.host_root = o.host_root;
   a.bin_dir = o.bin_dir;
-  if (auto m = parse_mode(o.mode))
-    a.override_mode = Override{*m, "--mode"};
-  else if (o.mode.empty() && config->mode)
-    a.override_mode = Override{*config->mode, path};
-  a.extra_components = config->components;
   return a;
 }
 
