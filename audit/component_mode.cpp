@@ -88,7 +88,7 @@ ProxyMode kube_proxy_mode(const std::vector<std::string>& argv, const std::strin
   return ProxyMode::iptables;
 }
 
-ComponentMode component_mode(const Component& c, const KernelState& k, const KubeProxyReads& kp) {
+ComponentMode component_mode(const Component& c, const KernelState& k, const ComponentReads& kp) {
   ComponentMode m;
   // Nothing about a process that cannot write the filter, or one whose
   // lookup blew its budget, says how the node's filter is written.
@@ -103,9 +103,9 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const Kub
   } else if (info && info->kind == BinaryKind::iptables_wrapper) {
     m.wrapper_pending = true;
     m.wrapper = info->wrapper;
-    const auto p = predict_wrapper(info->wrapper, k, gather_wrapper_inputs(c, proc));
+    const auto p = predict_wrapper(info->wrapper, k, kp.wrapper);
     m.predicted = p.mode;
-    m.wrapper_cannot_relink = wrapper_cannot_relink(c, proc);
+    m.wrapper_cannot_relink = kp.wrapper_cannot_relink;
     m.source = p.mode ? fmt::format("iptables-wrapper ({}), not yet run: will pick {} ({})",
                                     to_string(info->wrapper), to_string(*p.mode), p.why)
                       : fmt::format("iptables-wrapper ({}), not yet run: no prediction ({})",

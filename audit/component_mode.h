@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/wrapper_prediction.h"
 #include "core/mode.h"
 #include "core/version.h"
 #include "core/wrapper.h"
@@ -22,11 +23,14 @@ namespace iptmode {
 enum class ProxyMode { iptables, ipvs, nftables, unknown };
 std::string_view to_string(ProxyMode m);
 
-// What the audit read from kube-proxy's root for component_mode.
-struct KubeProxyReads {
-  std::string config_text;             // the file its --config names (maybe cut: see note)
+// What the audit's gather step read from a component's root for
+// component_mode: kube-proxy's files, and a pending wrapper's inputs.
+struct ComponentReads {
+  std::string config_text;             // kube-proxy: the file its --config names (maybe cut)
   std::string note;                    // why that file was not read, or that it was cut
-  std::optional<Version> nft_version;  // in nftables mode: the nft in its root
+  std::optional<Version> nft_version;  // kube-proxy in nftables mode: the nft in its root
+  WrapperInputs wrapper;               // an iptables-wrapper not yet run
+  bool wrapper_cannot_relink = false;  // a link it rewrites is on a read-only mount
 };
 
 struct ComponentMode {
@@ -63,6 +67,6 @@ std::optional<std::string> env_lookup_nocase(const std::vector<std::string>& env
 
 // `kp` is used for kube-proxy only.
 ComponentMode component_mode(const Component& c, const KernelState& k,
-                             const KubeProxyReads& kp = {});
+                             const ComponentReads& kp = {});
 
 }  // namespace iptmode

@@ -4,6 +4,7 @@
 
 #include "audit/exec_probe.h"
 #include "audit/nft_version.h"
+#include "audit/wrapper_prediction.h"
 #include "detect/config_read.h"
 #include "detect/in_root.h"
 
@@ -13,10 +14,15 @@ namespace {
 // KubeProxyConfiguration files are a few KiB; what is past this is not read.
 constexpr std::size_t kKubeProxyConfigLimit = 64 * 1024;
 
-// kube-proxy's --config file and, in nftables mode, the nft in its image,
-// both inside its own root.
-KubeProxyReads read_kube_proxy(const Component& c) {
-  KubeProxyReads r;
+// What component_mode needs from a component's root: a pending wrapper's
+// inputs; kube-proxy's --config file and, in nftables mode, its nft.
+ComponentReads read_component_files(const Component& c) {
+  ComponentReads r;
+  if (c.inspection == Inspection::done && c.iptables.info &&
+      c.iptables.info->kind == BinaryKind::iptables_wrapper && !c.iptables.info->mode) {
+    r.wrapper = gather_wrapper_inputs(c);
+    r.wrapper_cannot_relink = wrapper_cannot_relink(c);
+  }
   if (c.name != "kube-proxy" || c.pids.empty() || c.inspection != Inspection::done) return r;
   // On top of the scan, bounded as one more component's worth of lookups.
   Budget budget(kComponentTime, kComponentSteps);
@@ -54,7 +60,7 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   a.decision = std::move(det->decision);
   a.bin = read_bin_dir(host_root, opts.bin_dir);
   for (const auto& c : a.ev.components) {
-    AuditedComponent ac{c, component_mode(c, a.ev.kernel, read_kube_proxy(c)), {}};
+    AuditedComponent ac{c, component_mode(c, a.ev.kernel, read_component_files(c)), {}};
     if (opts.exec_probe && c.iptables.resolved && !c.pids.empty())
       ac.probe = exec_probe(c.pids.front(), c.iptables.resolved->path);
     a.components.push_back(std::move(ac));

@@ -271,23 +271,25 @@ TEST_CASE("audit component mode: kube-proxy's --config text, nft version and not
   c.pids = {4321};
   c.argv = {"kube-proxy", "--config=/var/lib/kube-proxy/config.conf"};
   ComponentMode m = component_mode(
-      c, kernel({}, {}), KubeProxyReads{"mode: nftables\n", "cut at 64 KiB", Version{1, 0, 9}});
+      c, kernel({}, {}),
+      ComponentReads{"mode: nftables\n", "cut at 64 KiB", Version{1, 0, 9}, {}, false});
   CHECK(m.proxy_mode == ProxyMode::nftables);
   CHECK_FALSE(m.mode.has_value());
   CHECK(m.nft_version == Version{1, 0, 9});
   CHECK(m.note == "cut at 64 KiB");
 
   // Not in nftables mode: the nft in its image does not matter.
-  ComponentMode ipt =
-      component_mode(c, kernel({}, {}), KubeProxyReads{"mode: iptables\n", "", Version{1, 0, 9}});
+  ComponentMode ipt = component_mode(
+      c, kernel({}, {}), ComponentReads{"mode: iptables\n", "", Version{1, 0, 9}, {}, false});
   CHECK(ipt.proxy_mode == ProxyMode::iptables);
   CHECK(ipt.mode == Mode::legacy);
   CHECK_FALSE(ipt.nft_version.has_value());
 
   // Only kube-proxy reads them.
   c.name = "kube-router";
-  CHECK_FALSE(component_mode(c, kernel({}, {}), KubeProxyReads{"mode: nftables\n", "x", {}})
-                  .proxy_mode.has_value());
+  CHECK_FALSE(
+      component_mode(c, kernel({}, {}), ComponentReads{"mode: nftables\n", "x", {}, {}, false})
+          .proxy_mode.has_value());
 }
 
 }  // namespace iptmode
