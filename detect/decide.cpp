@@ -1,5 +1,7 @@
 #include "detect/decide.h"
 
+#include <compare>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -55,9 +57,9 @@ Reason rule_count_step(const KernelState& k) {
     // Not produced by gather_evidence (it counts until the comparison is
     // proven), but a count that proves nothing must not be read as one.
     outcome = " (the counts do not prove which is larger)";
-  } else if (*order > 0) {
+  } else if (std::is_gt(*order)) {
     r.says = Mode::nft;
-  } else if (*order < 0) {
+  } else if (std::is_lt(*order)) {
     r.says = Mode::legacy;
   } else {
     outcome = " (a tie)";
