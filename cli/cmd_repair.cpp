@@ -13,6 +13,7 @@
 #include "audit/gather.h"
 #include "cli/exit_codes.h"
 #include "detect/config.h"
+#include "detect/report_json.h"
 #include "repair/apply_legacy.h"
 #include "repair/apply_nft.h"
 #include "repair/backup.h"
@@ -85,15 +86,14 @@ Result<Planned> make(const AuditOptions& ao) {
 
 void print(const Plan& plan, const Outcome& o, bool json) {
   if (json)
-    fmt::print("{}\n", repair_json(plan, o).dump(2, ' ', false,
-                                                 nlohmann::ordered_json::error_handler_t::replace));
+    fmt::print("{}", json_text(repair_json(plan, o)));
   else
     fmt::print("{}", repair_text(plan, o));
 }
 
 bool confirm(const std::string& question) {
   fmt::print("{} [y/N] ", question);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);  // the prompt must show before the read; nothing to do if it fails
   char buf[16] = {};
   if (!std::fgets(buf, sizeof buf, stdin)) return false;
   return buf[0] == 'y' || buf[0] == 'Y';
