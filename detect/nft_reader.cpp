@@ -1,162 +1,28 @@
 #include "detect/nft_reader.h"
 
-#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 
 #include <cerrno>
-#include <cstring>
-#include <ctime>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <vector>
 
-#include <fmt/format.h>
+#include "detect/nft_session.h"
 
 namespace iptmode {
 namespace {
 
-// A dump the kernel had to restart (a ruleset change mid-dump) is asked for
-// again; past this many tries, the ruleset is changing too fast to read.
-constexpr int kDumpTries = 16;
-
-std::string family_name(std::uint32_t f) {
-  switch (f) {
-    case NFPROTO_IPV4:
-      return "ip";
-    case NFPROTO_IPV6:
-      return "ip6";
-    case NFPROTO_INET:
-      return "inet";
-    case NFPROTO_ARP:
-      return "arp";
-    case NFPROTO_BRIDGE:
-      return "bridge";
-    case NFPROTO_NETDEV:
-      return "netdev";
-    default:
-      return fmt::format("family-{}", f);
-  }
-}
-
-struct SocketCloser {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using Socket = std::unique_ptr<mnl_socket, SocketCloser>;
-
-std::unexpected<Error> nl_error(std::string_view what, int e) {
-  std::string fix;
-  if (e == EPERM || e == EACCES) fix = " (reading nf_tables needs CAP_NET_ADMIN: run as root)";
-  return fail(fmt::format("nf_tables {}: {}{}", what, std::strerror(e), fix), e);
-}
-
-using MsgFn = std::function<void(const nlmsghdr*)>;
-
-// One netlink socket for a sequence of requests. An interrupted dump leaves
-// answers queued on the socket, so the session is opened afresh after one.
-class Session {
- public:
-  Result<void> open() {
-    nl_.reset(mnl_socket_open(NETLINK_NETFILTER));
-    if (!nl_) return nl_error("socket", errno);
-    if (mnl_socket_bind(nl_.get(), 0, MNL_SOCKET_AUTOPID) < 0) return nl_error("bind", errno);
-    portid_ = mnl_socket_get_portid(nl_.get());
-    return {};
-  }
-  std::uint32_t next_seq() { return ++seq_; }
-
-  // Sends `req` (built with seq = next_seq()) and hands each answer to
-  // `on_msg` until the dump's end or the ack. An interrupted dump
-  // (NLM_F_DUMP_INTR, reported by libmnl as EINTR) is an error with errnum
-  // EINTR, for the caller to start again.
-  Result<void> exchange(const nlmsghdr* req, const MsgFn& on_msg) {
-    static const bool kNever = false;
-    auto r = exchange_until(req, on_msg, kNever);
-    if (!r) return std::unexpected(r.error());
-    return {};
-  }
-
-  // The same, but gives up after the first batch of answers that leaves
-  // `stop` true: false then (the rest of the dump is left unread, so the
-  // session is spent), true when the dump ended.
-  Result<bool> exchange_until(const nlmsghdr* req, const MsgFn& on_msg, const bool& stop) {
-    if (mnl_socket_sendto(nl_.get(), req, req->nlmsg_len) < 0) return nl_error("send", errno);
-    auto cb = [](const nlmsghdr* m, void* data) -> int {
-      (*static_cast<const MsgFn*>(data))(m);
-      return MNL_CB_OK;
-    };
-    for (;;) {
-      ssize_t n = mnl_socket_recvfrom(nl_.get(), buf_.data(), buf_.size());
-      if (n < 0) return nl_error("receive", errno);
-      int r = mnl_cb_run(buf_.data(), static_cast<std::size_t>(n), req->nlmsg_seq, portid_, cb,
-                         const_cast<MsgFn*>(&on_msg));
-      if (r == MNL_CB_STOP) return true;
-      if (r < 0) return nl_error("dump", errno);
-      if (stop) return false;
-    }
-  }
-
- private:
-  Socket nl_;
-  unsigned portid_ = 0;
-  std::uint32_t seq_ = static_cast<std::uint32_t>(std::time(nullptr));
-  std::vector<char> buf_ = std::vector<char>(64 * 1024);
-};
-
-std::unexpected<Error> too_busy() {
-  return fail(fmt::format("nf_tables dump: interrupted {} times in a row (the ruleset is changing "
-                          "constantly); try again",
-                          kDumpTries),
-              EINTR);
-}
-
-// One NLM_F_DUMP request of `type` over all families. `reset` runs before
-// every try so an interrupted dump leaves no partial data.
-Result<void> dump(std::uint16_t type, const std::function<void()>& reset, const MsgFn& on_msg) {
-  for (int attempt = 0; attempt < kDumpTries; ++attempt) {
-    reset();
-    Session s;
-    if (auto r = s.open(); !r) return r;
-    alignas(nlmsghdr) char req[256];  // a dump request is a bare header
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_UNSPEC, NLM_F_DUMP, s.next_seq());
-    auto r = s.exchange(nlh, on_msg);
-    if (r || r.error().errnum != EINTR) return r;
-  }
-  return too_busy();
-}
-
-// The ruleset's generation: it changes with every committed transaction.
-Result<std::uint32_t> generation(Session& s) {
-  alignas(nlmsghdr) char req[256];
-  nlmsghdr* nlh =
-      nftnl_nlmsg_build_hdr(req, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, s.next_seq());
-  std::optional<std::uint32_t> id;
-  auto r = s.exchange(nlh, [&](const nlmsghdr* m) {
-    std::unique_ptr<nftnl_gen, decltype(&nftnl_gen_free)> g(nftnl_gen_alloc(), nftnl_gen_free);
-    if (g && nftnl_gen_nlmsg_parse(m, g.get()) >= 0) id = nftnl_gen_get_u32(g.get(), NFTNL_GEN_ID);
-  });
-  if (!r) return std::unexpected(r.error());
-  if (!id) return fail("nf_tables: no generation in the answer", EPROTO);
-  return *id;
-}
-
-std::uint16_t family_number(std::string_view f) {
-  if (f == "ip") return NFPROTO_IPV4;
-  if (f == "ip6") return NFPROTO_IPV6;
-  if (f == "inet") return NFPROTO_INET;
-  if (f == "arp") return NFPROTO_ARP;
-  if (f == "bridge") return NFPROTO_BRIDGE;
-  if (f == "netdev") return NFPROTO_NETDEV;
-  return NFPROTO_UNSPEC;
-}
+using nft::dump;
+using nft::family_name;
+using nft::family_number;
+using nft::generation;
+using nft::Session;
+using nft::too_busy;
 
 std::string key(std::string_view family, std::string_view table, std::string_view chain = {}) {
   std::string k;
@@ -295,7 +161,7 @@ Result<bool> count_pass(BackendState& state, std::optional<std::uint64_t> stop_a
 }  // namespace
 
 Result<void> count_nft_rules(BackendState& state, std::optional<std::uint64_t> stop_above) {
-  for (int attempt = 0; attempt < kDumpTries; ++attempt) {
+  for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
     auto consistent = count_pass(state, stop_above);
     if (!consistent && consistent.error().errnum == EINTR) continue;
     if (!consistent) return std::unexpected(consistent.error());
