@@ -214,6 +214,7 @@ json parse_audit(const std::vector<std::string>& argv, const RunResult& r) {
   } catch (const std::exception& e) {
     FAIL("audit printed no JSON (" << e.what() << "): " << describe_run(argv, r));
   }
+  check_schema(r.out, describe(argv));
   check_audit_shape(j);
   return j;
 }

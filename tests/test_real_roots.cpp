@@ -218,6 +218,7 @@ void install_release_wrapper(const RootCopy& r) {
 test::json audit_in(const test::Netns& ns) {
   const auto r = ns.exec({IPTMODE_BIN, "audit", "--json", "--bin-dir", "/nonexistent-iptmode"});
   REQUIRE_MESSAGE(r.exit_code != 2, "audit: " << r.err);
+  test::check_schema(r.out, "audit --json");
   return test::json::parse(r.out);
 }
 

@@ -20,6 +20,7 @@
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_root.h"
+#include "tests/support/validate_json.h"
 
 using namespace iptmode::test;
 using nlohmann::json;
@@ -125,6 +126,7 @@ Repair repair(const Netns& ns, std::vector<std::string> args,
   INFO(describe(argv) << "\nexit " << rep.r.exit_code << "\nstderr: " << rep.r.err);
   rep.j = json::parse(rep.r.out, nullptr, false);
   REQUIRE_FALSE(rep.j.is_discarded());
+  check_schema(rep.r.out, "repair --json");
   CHECK(rep.j.at("schema") == "iptmode.repair/v1");
   return rep;
 }
@@ -281,6 +283,7 @@ TEST_CASE("repair: an nf_tables change between plan and apply is caught, and re-
   const std::string& out = done.out;
   INFO(out << done.err);
   CHECK(done.exit_code == 0);
+  check_schema(out, "repair --json");
   const json j = json::parse(out);
   CHECK(j.at("result").at("replans") == 1);
   CHECK(j.at("result").at("applied") == true);

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "detect/report_json.h"
 #include "repair/plan.h"
 #include "repair/render.h"
 #include "repair/save_text.h"
+#include "tests/support/validate_json.h"
 
 namespace iptmode::repair {
 namespace {
@@ -195,6 +197,7 @@ TEST_CASE("plan: refusals") {
 TEST_CASE("render: JSON schema iptmode.repair/v1 with the exact lines") {
   const Plan p = make_plan(split_node(Mode::nft), {save(kNat)});
   const auto j = repair_json(p, Outcome{});
+  test::check_schema(json_text(j), "repair_json");
   CHECK(j.at("schema") == "iptmode.repair/v1");
   CHECK(j.at("kept") == "nft");
   CHECK(j.at("stale") == "legacy");

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/evidence.h"
+#include "tests/support/validate_json.h"
 
 namespace iptmode {
 namespace {
@@ -47,6 +48,7 @@ TEST_CASE("report json: the audit's document, key by key") {
       {"MODE_SPLIT", Severity::error, "two", {"kubelet: nft"}, "pin it"}};
   const std::string text = audit_json(a, f);
   REQUIRE(text.ends_with("}\n"));
+  check_schema(text);
   const ojson j = ojson::parse(text);
   CHECK(keys(j) == std::vector<std::string>{"schema", "mode", "rule", "decision", "components",
                                             "kernel", "host", "bin_dir", "firewalld", "findings"});
@@ -94,6 +96,7 @@ TEST_CASE("report json: a probe is written only when one ran or said why not") {
   a.components.push_back(component("kubelet", 1, Mode::nft));
   CHECK_FALSE(ojson::parse(audit_json(a, {})).at("components").at(0).contains("probe"));
   a.components[0].probe = ProbeResult{true, Mode::nft, "iptables v1.8.9 (nf_tables)"};
+  check_schema(audit_json(a, {}));
   CHECK(ojson::parse(audit_json(a, {})).at("components").at(0).at("probe").dump() ==
         R"j({"ran":true,"mode":"nft","output":"iptables v1.8.9 (nf_tables)"})j");
 }
@@ -102,6 +105,7 @@ TEST_CASE("report json: the detector's document and its tables") {
   const AuditEvidence a = tables_node();
   const std::string text = detect_json(a.ev, a.decision);
   REQUIRE(text.ends_with("}\n"));
+  check_schema(text);
   const ojson j = ojson::parse(text);
   CHECK(keys(j) ==
         std::vector<std::string>{"schema", "mode", "rule", "reasons", "warnings", "evidence"});
@@ -134,6 +138,7 @@ TEST_CASE("report json: bytes that are not UTF-8 are replaced, not thrown") {
   CHECK_NOTHROW(detect = detect_json(a.ev, a.decision));
   for (const std::string& text : {audit, detect}) {
     CHECK(nlohmann::json::accept(text));
+    check_schema(text);
     CHECK(text.find("/usr/sbin/\xef\xbf\xbd\xef\xbf\xbd") != std::string::npos);  // U+FFFD twice
   }
 }

@@ -15,6 +15,7 @@
 
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
+#include "tests/support/validate_json.h"
 
 namespace iptmode::test {
 
@@ -73,6 +74,7 @@ inline json parse_detect(const RunResult& r, const std::string& what) {
   } catch (const std::exception& e) {
     FAIL(what << " printed no JSON (" << e.what() << "):\n" << r.out);
   }
+  check_schema(r.out, what);
   check_detect_shape(j);
   return j;
 }
