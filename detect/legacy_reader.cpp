@@ -10,11 +10,7 @@
 
 #include "core/text.h"
 #include "detect/file_read.h"
-
-extern "C" {
-#include <libiptc/libip6tc.h>
-}
-#include <libiptc/libiptc.h>
+#include "detect/iptc_traits.h"
 
 namespace iptmode {
 namespace {
@@ -28,33 +24,6 @@ std::vector<std::string> table_names(std::string_view text) {
   }
   return out;
 }
-
-// The same walk for both families: libiptc and libip6tc differ only in prefix.
-struct Api4 {
-  static xtc_handle* init(const char* t) { return iptc_init(t); }
-  static void free(xtc_handle* h) { iptc_free(h); }
-  static const char* first_chain(xtc_handle* h) { return iptc_first_chain(h); }
-  static const char* next_chain(xtc_handle* h) { return iptc_next_chain(h); }
-  static const void* first(const char* c, xtc_handle* h) { return iptc_first_rule(c, h); }
-  static const void* next(const void* prev, xtc_handle* h) {
-    return iptc_next_rule(static_cast<const ipt_entry*>(prev), h);
-  }
-  static bool builtin(const char* c, xtc_handle* h) { return iptc_builtin(c, h) != 0; }
-  static const char* strerror(int e) { return iptc_strerror(e); }
-};
-
-struct Api6 {
-  static xtc_handle* init(const char* t) { return ip6tc_init(t); }
-  static void free(xtc_handle* h) { ip6tc_free(h); }
-  static const char* first_chain(xtc_handle* h) { return ip6tc_first_chain(h); }
-  static const char* next_chain(xtc_handle* h) { return ip6tc_next_chain(h); }
-  static const void* first(const char* c, xtc_handle* h) { return ip6tc_first_rule(c, h); }
-  static const void* next(const void* prev, xtc_handle* h) {
-    return ip6tc_next_rule(static_cast<const ip6t_entry*>(prev), h);
-  }
-  static bool builtin(const char* c, xtc_handle* h) { return ip6tc_builtin(c, h) != 0; }
-  static const char* strerror(int e) { return ip6tc_strerror(e); }
-};
 
 Result<std::vector<std::string>> listed(const std::string& names_file) {
   auto text = read_file_bounded(AT_FDCWD, names_file, 64 * 1024);
@@ -84,8 +53,8 @@ Result<Table> read_table(const char* family, const std::string& name) {
   }
   Table table{family, name, {}};
   for (const char* c = Api::first_chain(h); c; c = Api::next_chain(h)) {
-    Chain chain{c, Api::builtin(c, h), 0};
-    for (const void* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
+    Chain chain{c, Api::builtin(c, h) != 0, 0};
+    for (const auto* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
     table.chains.push_back(std::move(chain));
   }
   Api::free(h);
@@ -118,7 +87,7 @@ Result<BackendState> read_legacy(const LegacyReadOptions& opts) {
       state.unread.push_back(fmt::format("{} {}", family, p.name));
       continue;
     }
-    auto table = p.v6 ? read_table<Api6>(family, p.name) : read_table<Api4>(family, p.name);
+    auto table = p.v6 ? read_table<IptcV6>(family, p.name) : read_table<IptcV4>(family, p.name);
     if (!table) return std::unexpected(table.error());
     state.tables.push_back(std::move(*table));
   }

@@ -10,16 +10,13 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
-// libip6tc.h declares ip6tc_strerror outside its extern "C" block.
-extern "C" {
-#include <libiptc/libip6tc.h>
-#include <libiptc/libiptc.h>
-}
+#include "detect/iptc_traits.h"
 
 namespace iptmode::repair {
 namespace {
@@ -27,35 +24,8 @@ namespace {
 constexpr const char* kLockFile = "/run/xtables.lock";
 constexpr int kLockWaitSeconds = 60;
 
-// libiptc's two flavours behind one face.
-struct V4 {
-  using Entry = ipt_entry;
-  static constexpr auto init = iptc_init;
-  static constexpr auto free = iptc_free;
-  static constexpr auto is_chain = iptc_is_chain;
-  static constexpr auto first = iptc_first_rule;
-  static constexpr auto next = iptc_next_rule;
-  static constexpr auto target = iptc_get_target;
-  static constexpr auto delete_num = iptc_delete_num_entry;
-  static constexpr auto flush = iptc_flush_entries;
-  static constexpr auto delete_chain = iptc_delete_chain;
-  static constexpr auto commit = iptc_commit;
-  static constexpr auto strerror = iptc_strerror;
-};
-struct V6 {
-  using Entry = ip6t_entry;
-  static constexpr auto init = ip6tc_init;
-  static constexpr auto free = ip6tc_free;
-  static constexpr auto is_chain = ip6tc_is_chain;
-  static constexpr auto first = ip6tc_first_rule;
-  static constexpr auto next = ip6tc_next_rule;
-  static constexpr auto target = ip6tc_get_target;
-  static constexpr auto delete_num = ip6tc_delete_num_entry;
-  static constexpr auto flush = ip6tc_flush_entries;
-  static constexpr auto delete_chain = ip6tc_delete_chain;
-  static constexpr auto commit = ip6tc_commit;
-  static constexpr auto strerror = ip6tc_strerror;
-};
+using V4 = IptcV4;
+using V6 = IptcV6;
 
 // The table as libiptc sees it now still matches the plan's save.
 template <class Ops>
@@ -78,9 +48,9 @@ Result<void> change(xtc_handle* h, const TablePlan& t) {
                             Ops::strerror(errno)));
   };
   // Highest position first, so the others keep theirs.
-  for (auto j = t.jumps.rbegin(); j != t.jumps.rend(); ++j)
-    if (!Ops::delete_num(j->chain.c_str(), static_cast<unsigned>(j->index), h))
-      return bad("delete rule in", j->chain);
+  for (const auto& j : std::views::reverse(t.jumps))
+    if (!Ops::delete_num(j.chain.c_str(), static_cast<unsigned>(j.index), h))
+      return bad("delete rule in", j.chain);
   for (const auto& c : t.chains)
     if (!Ops::flush(c.name.c_str(), h)) return bad("flush", c.name);
   for (const auto& c : t.chains)

@@ -452,11 +452,7 @@ TEST_CASE("audit findings: no VERSION_SKEW on one side of 1.8.8, nor across back
 
 TEST_CASE("audit findings: NFT_VERSION_SKEW for kube-proxy in nftables mode with a newer nft") {
   AuditEvidence a = node(Mode::nft);
-  AuditedComponent kp = component("kube-proxy", 8, Mode::nft);
-  kp.how.mode.reset();
-  kp.how.proxy_mode = ProxyMode::nftables;
-  kp.how.nft_version = Version{1, 1, 0};
-  a.components.push_back(kp);
+  a.components.push_back(nftables_kube_proxy(8, {1, 1, 0}));
   auto f = find_problems(a);
   CAPTURE(codes(f));
   const Finding& n = only(f, "NFT_VERSION_SKEW");
@@ -481,11 +477,7 @@ TEST_CASE("audit findings: NFT_VERSION_SKEW for kube-proxy in nftables mode with
 // namespace writes tables it never shows (see the report).
 TEST_CASE("audit findings: no NFT_VERSION_SKEW for a kube-proxy in another netns") {
   AuditEvidence a = node(Mode::nft);
-  AuditedComponent kp = component("kube-proxy", 8, Mode::nft, {1, 8, 9}, false);
-  kp.how.mode.reset();
-  kp.how.proxy_mode = ProxyMode::nftables;
-  kp.how.nft_version = Version{1, 1, 0};
-  a.components.push_back(kp);
+  a.components.push_back(nftables_kube_proxy(8, {1, 1, 0}, /*in_netns=*/false));
   auto f = find_problems(a);
   CAPTURE(codes(f));
   CHECK(has(f, "COMPONENT_NOT_IN_HOST_NETNS"));

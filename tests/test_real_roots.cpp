@@ -115,18 +115,7 @@ TEST_CASE("real roots: the skew loses matches (1.8.9 and 1.8.11 written, 1.8.7 r
   }
 }
 
-// A writable copy of a cached root (the cache is never changed in place).
-struct RootCopy {
-  test::TempDir tmp;
-  std::filesystem::path root;
-  explicit RootCopy(const std::filesystem::path& from) : root(tmp.path() / "root") {
-    test::run_ok({"cp", "-a", from.string(), root.string()});
-  }
-  test::RunResult chroot(std::vector<std::string> argv) const {
-    argv.insert(argv.begin(), {"chroot", root.string()});
-    return test::run_ok(argv);
-  }
-};
+using test::RootCopy;
 
 struct VersionLine {
   std::string mode;  // nft | legacy
@@ -215,6 +204,13 @@ void install_release_wrapper(const RootCopy& r) {
               "/usr/sbin/iptables-wrapper"});
 }
 
+// A copy of `suite` with the release wrapper installed; null when skipped.
+std::unique_ptr<RootCopy> wrapped_root(std::string_view suite) {
+  auto copy = test::real_root_copy(suite);
+  if (copy) install_release_wrapper(*copy);
+  return copy;
+}
+
 test::json audit_in(const test::Netns& ns) {
   const auto r = ns.exec({IPTMODE_BIN, "audit", "--json", "--bin-dir", "/nonexistent-iptmode"});
   REQUIRE_MESSAGE(r.exit_code != 2, "audit: " << r.err);
@@ -231,15 +227,12 @@ const test::json* finding(const test::json& j, std::string_view code) {
 // Issue 10: on an nft node whose only nft content is kubelet's hint, the
 // kubernetes/release wrapper picks legacy (no hint step, a tie at 0 and 0).
 TEST_CASE("real roots: kubernetes/release's wrapper picks what the audit predicted") {
-  if (!test::require_root()) return;
-  auto cached = test::real_root("bookworm");
-  if (!cached) return;
-  RootCopy copy(*cached);
-  install_release_wrapper(copy);
+  auto copy = wrapped_root("bookworm");
+  if (!copy) return;
   test::Netns ns;
   ns.exec_ok(
-      {"chroot", cached->string(), "iptables-nft", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
-  test::RootedProcess p(copy.root, ns, "kube-router");
+      {"chroot", copy->root.string(), "iptables-nft", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
+  test::RootedProcess p(copy->root, ns, "kube-router");
   const test::json a = audit_in(ns);
   const test::json& c = component_of(a.at("components"), p.pid());
   CAPTURE(c.dump());
@@ -258,13 +251,10 @@ TEST_CASE("real roots: kubernetes/release's wrapper picks what the audit predict
 }
 
 TEST_CASE("real roots: a wrapper on a read-only root cannot relink, and the audit says so") {
-  if (!test::require_root()) return;
-  auto cached = test::real_root("bookworm");
-  if (!cached) return;
-  RootCopy copy(*cached);
-  install_release_wrapper(copy);
+  auto copy = wrapped_root("bookworm");
+  if (!copy) return;
   test::Netns ns;
-  test::RootedProcess p(copy.root, ns, "kube-router", /*read_only=*/true);
+  test::RootedProcess p(copy->root, ns, "kube-router", /*read_only=*/true);
   const test::json a = audit_in(ns);
   const test::json* r = finding(a, "WRAPPER_CANNOT_RELINK");
   REQUIRE_MESSAGE(r != nullptr, a.dump(2));

@@ -94,4 +94,14 @@ inline AuditedComponent component(std::string name, int pid, Mode m, Version v =
   return ac;
 }
 
+// kube-proxy in nftables mode: it writes with its own nft (at `nft`), so its
+// iptables binary says nothing of its mode.
+inline AuditedComponent nftables_kube_proxy(int pid, Version nft, bool in_netns = true) {
+  AuditedComponent kp = component("kube-proxy", pid, Mode::nft, {1, 8, 9}, in_netns);
+  kp.how.mode.reset();
+  kp.how.proxy_mode = ProxyMode::nftables;
+  kp.how.nft_version = nft;
+  return kp;
+}
+
 }  // namespace iptmode::test

@@ -7,11 +7,17 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <doctest/doctest.h>
+
+#include "tests/support/require_root.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 
 namespace iptmode::test {
 
@@ -37,6 +43,28 @@ inline std::optional<std::filesystem::path> real_root(std::string_view suite) {
     MESSAGE("skipped: no real " << suite << " root at " << root << " (.ci/setup builds it)");
   }
   return std::nullopt;
+}
+
+// A writable copy of a cached root (the cache is never changed in place).
+struct RootCopy {
+  TempDir tmp;
+  std::filesystem::path root;
+  explicit RootCopy(const std::filesystem::path& from) : root(tmp.path() / "root") {
+    run_ok({"cp", "-a", from.string(), root.string()});
+  }
+  RunResult chroot(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), {"chroot", root.string()});
+    return run_ok(argv);
+  }
+};
+
+// A copy of `suite`'s cached root, for a test that changes it; null when the
+// test is skipped (not root, or no such root: see real_root).
+inline std::unique_ptr<RootCopy> real_root_copy(std::string_view suite) {
+  if (!require_root()) return nullptr;
+  auto cached = real_root(suite);
+  if (!cached) return nullptr;
+  return std::make_unique<RootCopy>(*cached);
 }
 
 }  // namespace iptmode::test
