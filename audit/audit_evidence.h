@@ -39,6 +39,11 @@ struct AuditEvidence {
   FirewalldState firewalld;
   Role role = Role::none;
   ClusterCidrs cidrs;
+  // For k0s's own next choice (audit/k0s_next_choice.h): the k0s process
+  // (worker or controller), whose argv and PATH k0s decides with, and the
+  // kernel release as k0s reads it.
+  std::optional<Component> k0s;
+  std::string osrelease;
 };
 
 }  // namespace iptmode

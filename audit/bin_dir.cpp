@@ -33,6 +33,9 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
     if (len >= 0)
       e.target = std::string(buf, static_cast<std::size_t>(std::min<ssize_t>(len, sizeof buf)));
     e.present = ::faccessat(dirfd.get(), e.name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    if (e.target)
+      if (auto r = resolve_in_root(root->get(), fmt::format("{}/{}", resolved->path, e.name)); !r)
+        e.dangling = r.error().message;
     e.points_to_shim =
         e.target && (*e.target == shim::kShimFile || e.target->ends_with("/iptmode-shim"));
     b.names.push_back(std::move(e));

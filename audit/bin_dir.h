@@ -16,6 +16,7 @@ struct BinDirName {
   bool present = false;
   std::optional<std::string> target;  // the link's text; unset: not a link
   bool points_to_shim = false;
+  std::string dangling;  // a link that resolves to nothing: why (k0s --iptables-mode=typo)
 };
 
 struct StagedBackend {

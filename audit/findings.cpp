@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "audit/k0s_next_choice.h"
 #include "audit/owners.h"
 #include "audit/wrapper_prediction.h"
 #include "core/known_bad.h"
@@ -170,6 +171,89 @@ void shim(const AuditEvidence& a, std::vector<Finding>& out) {
                         "in {}/iptmode-shim.conf",
                         to_string(m), a.bin.backend_dir, a.bin.dir)});
   }
+}
+
+// A k0s bin dir, as opposed to an empty or unrelated --bin-dir: one of the
+// six names or a staged xtables-*-multi is there, or a k0s process runs.
+bool k0s_bin_dir(const AuditEvidence& a) {
+  if (!a.bin.exists) return false;
+  if (a.k0s) return true;
+  for (const auto& n : a.bin.names)
+    if (n.present) return true;
+  for (const auto& b : a.bin.backends)
+    if (b.info) return true;
+  return false;
+}
+
+// k0s #2141 (a name never linked), #2157 (`/var/lib/k0s/bin/iptables: No such
+// file`), and a link to a missing xtables-<mode>-multi (--iptables-mode with
+// a typo): exec.LookPath skips such a name, so kubelet and the CNI plugins
+// fall through to the next `iptables` on their PATH; CPLB's keepalived, which
+// runs <bin dir>/iptables by its path, fails.
+void bin_names(const AuditEvidence& a, std::vector<Finding>& out) {
+  if (!k0s_bin_dir(a)) return;
+  for (const auto& n : a.bin.names) {
+    if (n.present && n.dangling.empty()) continue;
+    const std::string what =
+        n.present ? fmt::format("{}/{} -> {} dangles", a.bin.dir, n.name, n.target.value_or("?"))
+                  : fmt::format("{}/{} is missing", a.bin.dir, n.name);
+    Finding f{"BIN_DIR_NAME_BROKEN",
+              Severity::error,
+              what + ": kubelet and the CNI plugins run the next `" + n.name +
+                  "` on their PATH (the host's), k0s's keepalived fails",
+              {what},
+              a.bin.shim_binary
+                  ? fmt::format("iptmode shim install --bin-dir {}", a.bin.dir)
+                  : fmt::format("ln -sfn xtables-{}-multi {}/{} (or restart k0s with a valid "
+                                "--iptables-mode)",
+                                to_string(a.decision.mode), a.bin.dir, n.name)};
+    if (!n.dangling.empty()) f.evidence.push_back(n.dangling);
+    out.push_back(std::move(f));
+  }
+}
+
+// What k0s will link at its next start (audit/k0s_next_choice.h), against
+// the node's decision.
+void k0s_next(const AuditEvidence& a, std::vector<Finding>& out) {
+  if (!k0s_bin_dir(a)) return;
+  K0sInputs in{&a.ev.kernel, a.k0s ? a.k0s->argv : std::vector<std::string>{},
+               a.k0s ? a.k0s->iptables : a.ev.host_iptables, a.osrelease};
+  const K0sChoice c = predict_k0s_choice(in);
+  std::vector<std::string> ev{
+      a.k0s ? fmt::format("{}: {}", who(*a.k0s), fmt::join(a.k0s->argv, " "))
+            : "no k0s process seen: its flags are not known",
+      fmt::format("--iptables-mode: {}", c.flag ? (c.flag->empty() ? "\"\"" : *c.flag) : "not set"),
+      fmt::format("k0s's step {}: {}", to_string(c.step), c.why)};
+  if (c.flag && !k0s_mode_valid(*c.flag)) {
+    out.push_back(Finding{
+        "K0S_IPTABLES_MODE_INVALID", Severity::error,
+        fmt::format("k0s --iptables-mode={} is not nft, legacy or auto: at its next start k0s "
+                    "links the iptables names to the missing xtables-{}-multi",
+                    *c.flag, *c.flag),
+        ev,
+        fmt::format("set --iptables-mode={} (or remove it) in k0s's service unit",
+                    to_string(a.decision.mode))});
+    return;
+  }
+  if (!c.mode || *c.mode == to_string(a.decision.mode)) return;
+  const std::string msg = fmt::format(
+      "at its next start k0s will link the iptables names to xtables-{}-multi ({}), the node is "
+      "on {}",
+      *c.mode, to_string(c.step), to_string(a.decision.mode));
+  if (!a.bin.shim_installed) {
+    out.push_back(Finding{
+        "K0S_NEXT_CHOICE_DIFFERS", Severity::warning, msg + ": kubelet would split the node", ev,
+        fmt::format("start k0s with --iptables-mode={} (its service unit), or iptmode shim "
+                    "install --bin-dir {}",
+                    to_string(a.decision.mode), a.bin.dir)});
+    return;
+  }
+  out.push_back(Finding{"K0S_NEXT_CHOICE_DIFFERS", Severity::info,
+                        msg + "; the names still resolve to the shim (docs/shim.md, \"k0s's "
+                              "relink\")",
+                        ev,
+                        fmt::format("for a start without relinking at all: --iptables-mode={}",
+                                    to_string(a.decision.mode))});
 }
 
 // One iptables binary that writes this node's rules.
@@ -435,6 +519,8 @@ std::vector<Finding> find_problems(const AuditEvidence& a) {
   mode_split(a, out);
   backends(a, out);
   shim(a, out);
+  bin_names(a, out);
+  k0s_next(a, out);
   versions(a, out);
   components(a, out);
   firewalld(a, out);

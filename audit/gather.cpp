@@ -1,5 +1,8 @@
 #include "audit/gather.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "audit/exec_probe.h"
@@ -7,6 +10,7 @@
 #include "audit/wrapper_prediction.h"
 #include "detect/config_read.h"
 #include "detect/in_root.h"
+#include "detect/nft_reader.h"
 
 namespace iptmode {
 namespace {
@@ -45,12 +49,24 @@ ComponentReads read_component_files(const Component& c) {
   return r;
 }
 
+// As k0s reads it (the host's /proc: the kernel is the host's under --host-root too).
+std::string read_osrelease() {
+  std::string s;
+  if (auto fd = UniqueFd(::open("/proc/sys/kernel/osrelease", O_RDONLY | O_CLOEXEC))) {
+    char buf[256];
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n > 0) s.assign(buf, static_cast<std::size_t>(n));
+  }
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   PipelineOptions p = opts.detect;
   p.always_count_rules = true;
-  p.also_scan = {"firewalld"};
+  p.also_scan = {"firewalld", "k0s"};
   auto det = run_pipeline(p);
   if (!det) return std::unexpected(det.error());
   const std::string& host_root = p.host_root;
@@ -71,7 +87,21 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
       if (auto fd = open_in_root(root->get(), a.host_nft.resolved->path))
         a.host_nft_version = read_nft_version(fd->get());
   }
-  a.firewalld = read_firewalld(host_root, !det->also_found.empty());
+  bool firewalld_running = false;
+  for (auto& c : det->also_found) {
+    if (c.name == "firewalld") firewalld_running = true;
+    // `k0s worker` or `k0s controller`: the one that stages and relinks.
+    if (c.name == "k0s" && !a.k0s && c.argv.size() > 1 &&
+        (c.argv[1] == "worker" || c.argv[1] == "controller"))
+      a.k0s = std::move(c);
+  }
+  a.osrelease = read_osrelease();
+  // k0s compares whole save line counts: where nf_tables was counted only
+  // until it passed x_tables' rules, count it to its end on a k0s node.
+  if (a.bin.exists && a.ev.kernel.nft.available && !a.ev.kernel.nft.rules_exact)
+    if (auto r = count_nft_rules(a.ev.kernel.nft, std::nullopt); !r)
+      return std::unexpected(r.error());
+  a.firewalld = read_firewalld(host_root, firewalld_running);
   a.role = opts.role;
   a.cidrs = cluster_cidrs(host_root, opts.pod_cidr, opts.service_cidr);
   return a;

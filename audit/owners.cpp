@@ -13,6 +13,10 @@ std::string_view chain_owner(std::string_view c) {
     return "kube-proxy";  // SERVICES, SVC-*, SEP-*, NODEPORTS, MARK-*, PROXY-CANARY...
   if (c.starts_with("cali-")) return "calico";
   if (c.starts_with("DOCKER")) return "docker";
+  // containernetworking/plugins, run by containerd through the k0s bin dir:
+  // bridge's ipMasq (CNI-<hash> in nat POSTROUTING), portmap (CNI-HOSTPORT-*,
+  // CNI-DN-<hash>), firewall (CNI-FORWARD, CNI-ADMIN).
+  if (c.starts_with("CNI-")) return "cni-plugins";
   // firewalld's iptables backend: IN_public, FWDI_public, PRE_public_allow, ...
   for (std::string_view p : {"INPUT_", "FORWARD_", "OUTPUT_", "PREROUTING_", "POSTROUTING_", "IN_",
                              "FWDI_", "FWDO_", "FWD_", "PRE_", "POST_"})
@@ -24,6 +28,12 @@ std::string_view native_table_owner(std::string_view family, std::string_view ta
   if (table == "firewalld") return "firewalld";
   if ((family == "ip" || family == "ip6") && table == "kube-proxy") return "kube-proxy";
   if (table.starts_with("calico")) return "calico";
+  // The same plugins' nftables backend (plugins >= 1.5): bridge's ipMasq
+  // in `inet cni_plugins_masquerade`, portmap in `ip|ip6 cni_hostport`.
+  if (table == "cni_plugins_masquerade" || table == "cni_hostport") return "cni-plugins";
+  // A keepalived built with nftables and told to (vrrp_strict, nftables):
+  // its table's default name. k0s's own keepalived is built without.
+  if (table == "keepalived") return "keepalived";
   return "other";
 }
 

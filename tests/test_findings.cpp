@@ -260,9 +260,9 @@ TEST_CASE("audit findings: SHIM_NOT_INSTALLED only when the bin dir exists") {
   CHECK_FALSE(has(find_problems(a), "SHIM_NOT_INSTALLED"));
 
   a.bin.exists = true;
-  a.bin.names.push_back({"iptables", true, std::string("xtables-nft-multi"), false});
-  a.bin.names.push_back({"iptables-save", true, std::nullopt, false});
-  a.bin.names.push_back({"ip6tables", false, std::nullopt, false});
+  a.bin.names.push_back({"iptables", true, std::string("xtables-nft-multi"), false, ""});
+  a.bin.names.push_back({"iptables-save", true, std::nullopt, false, ""});
+  a.bin.names.push_back({"ip6tables", false, std::nullopt, false, ""});
   auto f = find_problems(a);
   CAPTURE(codes(f));
   const Finding& s = only(f, "SHIM_NOT_INSTALLED");
@@ -285,6 +285,85 @@ void install_shim(AuditEvidence& a, std::optional<Mode> state) {
     a.bin.backends.push_back(
         StagedBackend{m, a.bin.dir + "/xtables-" + std::string(to_string(m)) + "-multi",
                       xtables(m, {1, 8, 9}), ""});
+}
+
+TEST_CASE("audit findings: BIN_DIR_NAME_BROKEN for a dangling or missing name (k0s #2141, #2157)") {
+  AuditEvidence a = node(Mode::nft);
+  a.bin.exists = true;
+  BinDirName dangling{"iptables", true, std::string("xtables-legcy-multi"), false,
+                      "/var/lib/k0s/bin/xtables-legcy-multi: No such file or directory"};
+  a.bin.names.push_back(dangling);
+  a.bin.names.push_back({"iptables-save", true, std::string("xtables-nft-multi"), false, ""});
+  a.bin.names.push_back({"ip6tables", false, std::nullopt, false, ""});
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  auto broken = with_code(f, "BIN_DIR_NAME_BROKEN");
+  REQUIRE(broken.size() == 2);
+  CHECK(broken[0]->severity == Severity::error);
+  CHECK(broken[0]->message.starts_with(
+      "/var/lib/k0s/bin/iptables -> xtables-legcy-multi dangles: kubelet"));
+  CHECK(broken[0]->evidence.back() ==
+        "/var/lib/k0s/bin/xtables-legcy-multi: No such file or directory");
+  CHECK(broken[1]->message.starts_with("/var/lib/k0s/bin/ip6tables is missing"));
+  CHECK(contains(broken[1]->remedy, "ln -sfn xtables-nft-multi /var/lib/k0s/bin/ip6tables"));
+  // A bin dir without any of k0s's iptables files (a controller without
+  // CPLB) is not a broken one.
+  a.bin.names = {{"iptables", false, std::nullopt, false, ""}};
+  CHECK_FALSE(has(find_problems(a), "BIN_DIR_NAME_BROKEN"));
+}
+
+// A k0s node on nft by kubelet's hint, whose next k0s start would differ.
+AuditEvidence k0s_node(std::vector<std::string> argv) {
+  AuditEvidence a = node(Mode::nft);
+  a.bin.exists = true;
+  a.bin.names.push_back({"iptables", true, std::string("xtables-nft-multi"), false, ""});
+  a.k0s = Component{};
+  a.k0s->name = "k0s";
+  a.k0s->pids = {77};
+  a.k0s->argv = std::move(argv);
+  a.k0s->iptables = a.ev.host_iptables;
+  a.osrelease = "6.1.0";
+  return a;
+}
+
+TEST_CASE("audit findings: K0S_NEXT_CHOICE_DIFFERS, a warning without the shim, info with it") {
+  AuditEvidence a = k0s_node({"/usr/local/bin/k0s", "worker", "--iptables-mode=legacy"});
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  const Finding& d = only(f, "K0S_NEXT_CHOICE_DIFFERS");
+  CHECK(d.severity == Severity::warning);
+  CHECK(contains(d.message, "xtables-legacy-multi (flag), the node is on nft"));
+  CHECK(contains(d.remedy, "--iptables-mode=nft"));
+  CHECK(d.evidence[1] == "--iptables-mode: legacy");
+
+  install_shim(a, Mode::nft);
+  auto g = find_problems(a);
+  CAPTURE(codes(g));
+  CHECK(only(g, "K0S_NEXT_CHOICE_DIFFERS").severity == Severity::info);
+
+  // k0s's own detection agrees (the nft hint): nothing.
+  AuditEvidence b = k0s_node({"/usr/local/bin/k0s", "worker"});
+  auto h = find_problems(b);
+  CAPTURE(codes(h));
+  CHECK_FALSE(has(h, "K0S_NEXT_CHOICE_DIFFERS"));
+  // No hint, more legacy lines than nft lines: k0s goes legacy where the
+  // node's rule count (or an override) says nft.
+  b.ev.kernel.nft = backend({table("ip", "filter", {chain("INPUT", 1)})});
+  b.ev.kernel.legacy = backend({table("ip", "filter", {chain("INPUT"), chain("FORWARD")}),
+                                table("ip", "raw", {chain("PREROUTING"), chain("OUTPUT")})});
+  auto l = find_problems(b);
+  CAPTURE(codes(l));
+  CHECK(contains(only(l, "K0S_NEXT_CHOICE_DIFFERS").message, "(line-count)"));
+}
+
+TEST_CASE("audit findings: K0S_IPTABLES_MODE_INVALID for a value k0s links unchecked") {
+  AuditEvidence a = k0s_node({"k0s", "worker", "--iptables-mode", "nftables"});
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  const Finding& i = only(f, "K0S_IPTABLES_MODE_INVALID");
+  CHECK(i.severity == Severity::error);
+  CHECK(contains(i.message, "the missing xtables-nftables-multi"));
+  CHECK_FALSE(has(f, "K0S_NEXT_CHOICE_DIFFERS"));
 }
 
 TEST_CASE("audit findings: an installed shim that agrees gives nothing") {

@@ -63,6 +63,30 @@ TEST_CASE("audit owners: native nftables tables") {
   CHECK(native_table_owner("inet", "my-table") == "other");
 }
 
+TEST_CASE("audit owners: containerd's CNI plugins through the k0s bin dir") {
+  // bridge with ipMasq: CNI-<hash of the container id>; portmap; firewall.
+  for (std::string_view c : {"CNI-5f1c2e8b0a6d9e7f3c4b2a10", "CNI-HOSTPORT-DNAT",
+                             "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK",
+                             "CNI-DN-5f1c2e8b0a6d9e7f3c4b2", "CNI-FORWARD", "CNI-ADMIN"}) {
+    CAPTURE(c);
+    CHECK(chain_owner(c) == "cni-plugins");
+  }
+  // Not a prefix match on "CNI" alone, and the plugins are not a Kubernetes
+  // writer whose backend must match kubelet's (they follow the bin dir's name).
+  CHECK(chain_owner("CNIX") == "other");
+  CHECK_FALSE(is_kubernetes_owner("cni-plugins"));
+  CHECK(native_table_owner("inet", "cni_plugins_masquerade") == "cni-plugins");
+  CHECK(native_table_owner("ip", "cni_hostport") == "cni-plugins");
+  CHECK(native_table_owner("ip6", "cni_hostport") == "cni-plugins");
+}
+
+TEST_CASE("audit owners: k0s control-plane load balancing has no chain; keepalived's table") {
+  // CPLB's REDIRECT to 6444 is a rule in the built-in nat PREROUTING: the
+  // chain's name says nothing about it.
+  CHECK(chain_owner("PREROUTING") == "other");
+  CHECK(native_table_owner("inet", "keepalived") == "keepalived");
+}
+
 TEST_CASE("audit owners: the Kubernetes writers that must agree") {
   for (std::string_view o : {"kubelet", "kube-proxy", "kube-router", "calico"}) {
     CAPTURE(o);
