@@ -36,7 +36,9 @@
 #include "tests/support/firewalld_zones.h"
 #include "tests/support/maze.h"
 #include "tests/support/netns.h"
+#include "tests/support/real_roots.h"
 #include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_root.h"
 
 using namespace iptmode::test;
@@ -1458,4 +1460,69 @@ TEST_CASE("audit: --exec-probe hands container code no stdin and no inherited de
   const json& probe = component(j, kp).at("probe");
   CHECK(probe.at("ran") == true);
   CHECK(probe.at("output") == "iptables v1.8.9 (nf_tables) stdin=/dev/null fds=none");
+}
+
+namespace {
+
+// Stdout lines of `xtables-<m>-multi iptables-save` plus `ip6tables-save` of
+// the real `suite` root, run in the namespace (procfs mounted in the root, in
+// a mount namespace of its own, so x_tables' table list is the namespace's):
+// what k0s's findMatchingEntries counts.
+std::uint64_t real_save_lines(const Netns& ns, const std::filesystem::path& root,
+                              const std::string& m) {
+  const std::string multi = "xtables-" + m + "-multi";
+  const auto r = ns.exec_ok({"unshare", "-m", "sh", "-c",
+                             "mount -t proc proc \"$1/proc\" && chroot \"$1\" " + multi +
+                                 " iptables-save && chroot \"$1\" " + multi + " ip6tables-save",
+                             "_", root.string()});
+  return lines(r.out).size();
+}
+
+std::uint64_t evidence_number(const std::string& text, const std::string& after) {
+  const auto at = text.find(after);
+  REQUIRE_MESSAGE(at != std::string::npos, "no \"" << after << "\" in " << text);
+  return std::stoull(text.substr(at + after.size()));
+}
+
+}  // namespace
+
+TEST_CASE("audit: k0s's next choice by save lines matches the real iptables-save of each root") {
+  if (!require_root()) return;
+  Netns ns;
+  // nf_tables: 2 rules in one table (9 lines); x_tables: 1 rule, but two
+  // tables of built-in chains (mangle 10 lines, ip6 raw 6): the rule count
+  // says nft, k0s's line count legacy.
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-j", "ACCEPT"});
+  ipt(ns, "iptables-nft", {"-A", "INPUT", "-j", "ACCEPT"});
+  ns.exec_ok({"nft", "add", "table", "inet", "native"});  // not in iptables-nft-save
+  ipt(ns, "iptables-legacy", {"-t", "mangle", "-A", "PREROUTING", "-j", "ACCEPT"});
+  ipt(ns, "ip6tables-legacy", {"-t", "raw", "-S"});
+  TempDir bin("iptmode-k0s-bin");
+  bin.file("xtables-nft-multi", "staged by k0s", 0755);
+  for (const char* n : {"iptables", "iptables-save", "iptables-restore", "ip6tables",
+                        "ip6tables-save", "ip6tables-restore"})
+    bin.link(n, "xtables-nft-multi");
+
+  Audit a = run_audit(ns, {"--bin-dir", bin.str()});
+  INFO("audit --json: " << a.j.dump(2));
+  CHECK(a.j.at("mode") == "nft");
+  CHECK(a.j.at("rule") == "rule-count");
+  CHECK_FALSE(has_finding(a.j, "BIN_DIR_NAME_BROKEN"));
+  const json& f = finding(a.j, "K0S_NEXT_CHOICE_DIFFERS");
+  CHECK(f.at("severity") == "warning");
+  CHECK(f.at("message").get<std::string>().find("xtables-legacy-multi (line-count)") !=
+        std::string::npos);
+  const std::string step = f.at("evidence").back().get<std::string>();
+  const std::uint64_t legacy = evidence_number(step, "line-count: ");
+  const std::uint64_t nft = evidence_number(step, "legacy save lines, ");
+  CHECK(legacy == 16);
+  CHECK(nft == 9);
+  // The oracle: the real binaries of each Debian release print exactly that.
+  for (std::string_view suite : kRealSuites) {
+    CAPTURE(suite);
+    auto root = real_root(suite);
+    if (!root) continue;
+    CHECK(real_save_lines(ns, *root, "legacy") == legacy);
+    CHECK(real_save_lines(ns, *root, "nft") == nft);
+  }
 }

@@ -326,7 +326,7 @@ AuditEvidence k0s_node(std::vector<std::string> argv) {
   return a;
 }
 
-TEST_CASE("audit findings: K0S_NEXT_CHOICE_DIFFERS, a warning without the shim, info with it") {
+TEST_CASE("audit findings: K0S_NEXT_CHOICE_DIFFERS, with and without the shim") {
   AuditEvidence a = k0s_node({"/usr/local/bin/k0s", "worker", "--iptables-mode=legacy"});
   auto f = find_problems(a);
   CAPTURE(codes(f));
@@ -339,7 +339,9 @@ TEST_CASE("audit findings: K0S_NEXT_CHOICE_DIFFERS, a warning without the shim, 
   install_shim(a, Mode::nft);
   auto g = find_problems(a);
   CAPTURE(codes(g));
-  CHECK(only(g, "K0S_NEXT_CHOICE_DIFFERS").severity == Severity::info);
+  const Finding& w = only(g, "K0S_NEXT_CHOICE_DIFFERS");
+  CHECK(w.severity == Severity::warning);
+  CHECK(contains(w.message, "until the watch puts the shim back"));
 
   // k0s's own detection agrees (the nft hint): nothing.
   AuditEvidence b = k0s_node({"/usr/local/bin/k0s", "worker"});
