@@ -1,5 +1,8 @@
 #include "audit/k0s_next_choice.h"
 
+#include <algorithm>
+#include <span>
+
 #include <fmt/format.h>
 
 namespace iptmode {
@@ -19,6 +22,29 @@ std::optional<ChainRef> k0s_hint(const BackendState& b) {
         if (c.name.find(h) != std::string::npos) return ChainRef{t.family, t.name, c.name};
   }
   return std::nullopt;
+}
+
+// The built-in chains of each iptables table. iptables-nft creates them in
+// the kernel only when first used, but its save prints them all.
+std::span<const std::string_view> builtin_chains(std::string_view table) {
+  static constexpr std::string_view kFilter[] = {"INPUT", "FORWARD", "OUTPUT"};
+  static constexpr std::string_view kNat[] = {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"};
+  static constexpr std::string_view kMangle[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
+                                                 "POSTROUTING"};
+  static constexpr std::string_view kRaw[] = {"PREROUTING", "OUTPUT"};
+  if (table == "nat") return kNat;
+  if (table == "mangle") return kMangle;
+  if (table == "raw") return kRaw;
+  return kFilter;  // filter, security
+}
+
+std::uint64_t chain_lines(const Table& t, Mode m) {
+  if (m == Mode::legacy) return t.chains.size();  // x_tables tables come whole
+  const auto builtins = builtin_chains(t.name);
+  std::uint64_t n = builtins.size();
+  for (const auto& c : t.chains)
+    if (std::find(builtins.begin(), builtins.end(), c.name) == builtins.end()) ++n;
+  return n;
 }
 
 std::string lines_text(const SaveLines& l) {
@@ -67,7 +93,7 @@ std::optional<SaveLines> k0s_save_lines(const BackendState& b, Mode m) {
   l.exact = b.rules_counted && b.rules_exact;
   for (const auto& t : b.tables) {
     if (!is_iptables_table(t)) continue;
-    l.n += kTableFrame + t.chains.size();
+    l.n += kTableFrame + chain_lines(t, m);
     for (const auto& c : t.chains) {
       l.n += c.rules.value_or(0);
       if (!c.rules || !c.rules_exact) l.exact = false;

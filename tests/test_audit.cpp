@@ -1489,7 +1489,8 @@ std::uint64_t evidence_number(const std::string& text, const std::string& after)
 TEST_CASE("audit: k0s's next choice by save lines matches the real iptables-save of each root") {
   if (!require_root()) return;
   Netns ns;
-  // nf_tables: 2 rules in one table (9 lines); x_tables: 1 rule, but two
+  // nf_tables: 2 rules in one table (9 lines: iptables-nft made INPUT alone
+  // in the kernel, its save prints all three built-in chains); x_tables: 1 rule, but two
   // tables of built-in chains (mangle 10 lines, ip6 raw 6): the rule count
   // says nft, k0s's line count legacy.
   ipt(ns, "iptables-nft", {"-A", "INPUT", "-j", "ACCEPT"});
