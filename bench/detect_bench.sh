@@ -34,8 +34,13 @@
 # fails (exit 1) when a method picks the wrong mode or the setup could not be
 # built; exit 2 means it could not run.
 #
+# For legacy states it also times the x_tables floor (bench/xtables_floor.c:
+# GET_INFO and GET_ENTRIES of every listed table, the copy discarded) and
+# prints the size of the largest table's copy beside detect's peak RSS: the
+# kernel hands a table out only whole, so that copy is the floor of memory.
+#
 # Usage: bench/detect_bench.sh [--iptmode PATH] [--baseline PATH] [--runs N]
-#                              [--sizes "N ..."] [--k0s-max N]
+#                              [--sizes "N ..."] [--backends "nft legacy"] [--k0s-max N]
 set -euo pipefail
 BENCH=detect_bench
 
@@ -46,6 +51,7 @@ Usage: $0 [--iptmode PATH] [--baseline PATH] [--runs N] [--sizes "N ..."] [--k0s
   --baseline PATH  another iptmode binary (an older build) timed alongside
   --runs N         timed runs per method and state (default: 5)
   --sizes "N ..."  rule counts of the states (default: "10000 100000 1000000")
+  --backends "..." which backends to build states in (default: "nft legacy")
   --k0s-max N      largest size the k0s steps are timed at (default: 100000)
 Must run as root: it creates network namespaces and loads iptables rules.
 EOF
@@ -60,18 +66,24 @@ RUNS=5
 SIZES="10000 100000 1000000"
 BASELINE=""
 K0S_MAX=100000
+BACKENDS="nft legacy"
+XFLOOR=""
 while (($#)); do
   common_arg "$@"
   if ((SHIFT_BY)); then shift "$SHIFT_BY"; continue; fi
   case $1 in
     --baseline) (($# >= 2)) || usage_error "--baseline needs a path"; BASELINE=$2; shift 2 ;;
     --sizes) (($# >= 2)) || usage_error "--sizes needs a list"; SIZES=$2; shift 2 ;;
+    --backends) (($# >= 2)) || usage_error "--backends needs a list"; BACKENDS=$2; shift 2 ;;
     --k0s-max) (($# >= 2)) || usage_error "--k0s-max needs a number"; K0S_MAX=$2; shift 2 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
 done
 check_common "it creates network namespaces and loads iptables rules"
 for n in $SIZES $K0S_MAX; do [[ $n =~ ^[1-9][0-9]*$ ]] || usage_error "not a positive number: $n"; done
+for b in $BACKENDS; do [[ $b == nft || $b == legacy ]] || usage_error "not a backend: $b"; done
+XFLOOR="$(dirname "$IPTMODE")/iptmode-bench-xtables-floor"
+[[ -x $XFLOOR ]] || fail "x_tables floor not found: $XFLOOR (cmake --build build --target iptmode-bench-xtables-floor)"
 if [[ -n $BASELINE ]]; then
   [[ -x $BASELINE && -f $BASELINE ]] || fail "baseline not executable: $BASELINE"
   BASELINE=$(readlink -f "$BASELINE")
@@ -165,6 +177,10 @@ bench_state() {
     time_into "$label.nohint.baseline.us" "$ns" "$(printf '%q' "$BASELINE") detect"
   fi
   time_into "$label.save.us" "$ns" "iptables-$backend-save"
+  if [[ $backend == legacy ]]; then
+    time_into "$label.floor.us" "$ns" "$(printf '%q' "$XFLOOR")"
+    ip netns exec "$ns" "$XFLOOR" | awk '{ print $(NF - 1) }' >"$label.blob"
+  fi
 
   ip netns exec "$ns" "iptables-$backend" -w -t mangle -N KUBE-IPTABLES-HINT || fail "no hint in $ns"
   check_mode "$ns" "$backend" hint "$IPTMODE"
@@ -181,7 +197,7 @@ bench_state() {
 }
 
 for size in $SIZES; do
-  for backend in nft legacy; do bench_state "$size" "$backend"; done
+  for backend in $BACKENDS; do bench_state "$size" "$backend"; done
 done
 echo
 
@@ -189,17 +205,21 @@ echo
 med() { if [[ -s $1 ]]; then median_ms "$1"; else echo -; fi; }
 mib() { awk '{ printf "%.1f", $1 / 1024 }' "$1"; }
 
-printf '%-8s %-7s %-7s %12s %12s %12s %10s %10s %9s\n' rules backend hint "iptmode_ms" "baseline_ms" \
-  "save_ms" "save/ipt" "k0s_ms" "rss_MiB"
+printf '%-8s %-7s %-7s %12s %12s %12s %10s %10s %10s %10s %9s %9s\n' rules backend hint "iptmode_ms" \
+  "baseline_ms" "save_ms" "save/ipt" "floor_ms" "ipt/floor" "k0s_ms" "rss_MiB" "blob_MiB"
 for size in $SIZES; do
-  for backend in nft legacy; do
+  for backend in $BACKENDS; do
     for hint in nohint hint; do
       l="$tmp/$size.$backend"
       ipt=$(med "$l.$hint.iptmode.us")
       save=$(med "$l.save.us")
-      printf '%-8s %-7s %-7s %12s %12s %12s %10s %10s %9s\n' "$size" "$backend" "$hint" "$ipt" \
-        "$(med "$l.$hint.baseline.us")" "$save" "$(ratio "$save" "$ipt")x" \
-        "$(med "$l.$hint.k0s.us")" "$(mib "$l.$hint.rss")"
+      floor=$(med "$l.floor.us")
+      blob=-
+      [[ -s $l.blob ]] && blob=$(awk '{ printf "%.1f", $1 / 1048576 }' "$l.blob")
+      printf '%-8s %-7s %-7s %12s %12s %12s %10s %10s %10s %10s %9s %9s\n' "$size" "$backend" "$hint" \
+        "$ipt" "$(med "$l.$hint.baseline.us")" "$save" "$(ratio "$save" "$ipt")x" "$floor" \
+        "$([[ $floor == - ]] && echo - || ratio "$ipt" "$floor")" \
+        "$(med "$l.$hint.k0s.us")" "$(mib "$l.$hint.rss")" "$blob"
     done
   done
 done
@@ -207,7 +227,7 @@ echo
 
 read -r -a sizes <<<"$SIZES"
 small=${sizes[0]} large=${sizes[${#sizes[@]} - 1]}
-for backend in nft legacy; do
+for backend in $BACKENDS; do
   l="$tmp/$large.$backend"
   ipt=$(med "$l.nohint.iptmode.us")
   r=$(ratio "$(med "$l.save.us")" "$ipt")
@@ -222,7 +242,7 @@ for backend in nft legacy; do
 done
 for size in $SIZES; do
   ((size <= K0S_MAX)) || continue
-  for backend in nft legacy; do
+  for backend in $BACKENDS; do
     goal=$GOAL_K0S_NFT
     [[ $backend == legacy ]] && goal=$GOAL_K0S_LEGACY
     l="$tmp/$size.$backend"

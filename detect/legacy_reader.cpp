@@ -7,10 +7,11 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <linux/netfilter/x_tables.h>
 
 #include "core/text.h"
 #include "detect/file_read.h"
-#include "detect/iptc_traits.h"
+#include "detect/xtables_blob.h"
 
 namespace iptmode {
 namespace {
@@ -42,25 +43,6 @@ int read_order(const std::string& table) {
   return 5;
 }
 
-template <class Api>
-Result<Table> read_table(const char* family, const std::string& name) {
-  xtc_handle* h = Api::init(name.c_str());
-  if (!h) {
-    int e = errno;
-    std::string fix =
-        (e == EPERM || e == EACCES) ? " (reading x_tables needs CAP_NET_ADMIN: run as root)" : "";
-    return fail(fmt::format("x_tables {} {}: {}{}", family, name, Api::strerror(e), fix), e);
-  }
-  Table table{family, name, {}};
-  for (const char* c = Api::first_chain(h); c; c = Api::next_chain(h)) {
-    Chain chain{c, Api::builtin(c, h) != 0, 0};
-    for (const auto* r = Api::first(c, h); r; r = Api::next(r, h)) ++*chain.rules;
-    table.chains.push_back(std::move(chain));
-  }
-  Api::free(h);
-  return table;
-}
-
 }  // namespace
 
 Result<BackendState> read_legacy(const LegacyReadOptions& opts) {
@@ -87,7 +69,7 @@ Result<BackendState> read_legacy(const LegacyReadOptions& opts) {
       state.unread.push_back(fmt::format("{} {}", family, p.name));
       continue;
     }
-    auto table = p.v6 ? read_table<IptcV6>(family, p.name) : read_table<IptcV4>(family, p.name);
+    auto table = read_xtables_table(p.v6, p.name);
     if (!table) return std::unexpected(table.error());
     state.tables.push_back(std::move(*table));
   }

@@ -1,6 +1,7 @@
-// x_tables, read through libiptc: only the tables the kernel lists in
-// /proc/net/ip_tables_names and /proc/net/ip6_tables_names, because
-// iptc_init() on a table that does not exist yet creates it.
+// x_tables, read straight from the kernel (detect/xtables_blob: one copy of
+// each table, walked, not libiptc's cache of every rule): only the tables the
+// kernel lists in /proc/net/ip_tables_names and /proc/net/ip6_tables_names,
+// because a query for a table that does not exist yet creates it.
 #pragma once
 
 #include <string>
@@ -12,8 +13,8 @@ namespace iptmode {
 
 struct LegacyReadOptions {
   std::string proc_net = "/proc/net";  // where the table lists are read
-  // libiptc copies and parses a whole table to list its chains: at 100,000
-  // rules that is most of the cost. When a hint chain alone decides, the
+  // The kernel hands out a table only whole (at 1,000,000 rules a copy of
+  // some 400 MiB): that copy is most of the cost. When a hint chain alone decides, the
   // tables after it need not be read. Tables are read mangle first (where
   // kubelet puts KUBE-IPTABLES-HINT), then nat, filter and the rest; those
   // left unread are named in BackendState::unread.

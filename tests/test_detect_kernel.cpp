@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -519,4 +520,73 @@ TEST_CASE("a tie of many rules is counted to its end on both sides: a tie") {
             .at("text")
             .get<std::string>()
             .find("nf_tables 500, x_tables 500 (a tie)") != std::string::npos);
+}
+
+namespace {
+
+// "family table chain" -> rules, as iptables-legacy-save and
+// ip6tables-legacy-save list them (":CHAIN" lines, then one "-A CHAIN" a rule).
+std::map<std::string, int> saved_counts(const Netns& ns) {
+  std::map<std::string, int> out;
+  for (const auto& [family, save] :
+       {std::pair{"ip", "iptables-legacy-save"}, std::pair{"ip6", "ip6tables-legacy-save"}}) {
+    std::string table;
+    for (const auto& line : lines(ns.exec_ok({save}).out)) {
+      if (line.starts_with("*")) table = line.substr(1);
+      auto key = [&](std::string_view rest) {
+        return std::string(family) + " " + table + " " +
+               std::string(rest.substr(0, rest.find(' ')));
+      };
+      if (line.starts_with(":")) out[key(std::string_view(line).substr(1))] += 0;
+      if (line.starts_with("-A ")) out[key(std::string_view(line).substr(3))] += 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// The x_tables walk (detect/xtables_blob) against the real iptables-legacy's
+// own reading through libiptc: every chain, in every table and family, with
+// the same rule count, including empty builtin and user chains, a user chain
+// whose last rule is a RETURN, and rules with matches and jumps.
+TEST_CASE("x_tables counts per chain equal iptables-legacy-save's") {
+  if (!require_root()) return;
+  Netns ns;
+  const std::string v4 =
+      "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      ":AAA - [0:0]\n:EMPTY - [0:0]\n:KUBE-SVC-X - [0:0]\n"
+      "-A INPUT -s 192.0.2.1/32 -j ACCEPT\n-A INPUT -j KUBE-SVC-X\n"
+      "-A AAA -j EMPTY\n"
+      "-A KUBE-SVC-X -m comment --comment \"ns/svc:http\" -m statistic --mode random "
+      "--probability 0.5 -j AAA\n-A KUBE-SVC-X -j RETURN\nCOMMIT\n"
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      ":POSTROUTING ACCEPT [0:0]\n:ZED - [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n"
+      "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+  const std::string v6 =
+      "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+      ":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-IPTABLES-HINT - [0:0]\n"
+      "-A OUTPUT -d 2001:db8::1/128 -j MARK --set-xmark 0x1/0xffffffff\nCOMMIT\n";
+  RunOptions in4, in6;
+  in4.stdin_text = v4;
+  in6.stdin_text = v6;
+  ns.exec_ok({"iptables-legacy-restore", "-w"}, in4);
+  ns.exec_ok({"ip6tables-legacy-restore", "-w"}, in6);
+  const auto expected = saved_counts(ns);
+  REQUIRE(expected.size() == 19);
+
+  const auto r = ns.exec({IPTMODE_BIN, "audit", "--json", "--bin-dir", "/nonexistent-iptmode"});
+  REQUIRE_MESSAGE(r.exit_code != 2, "audit: " << r.err);
+  const json a = json::parse(r.out);
+  std::map<std::string, int> got;
+  for (const json& t : a.at("kernel").at("legacy").at("tables"))
+    for (const json& c : t.at("chains")) {
+      CHECK(c.at("rules_exact") == true);
+      got[t.at("family").get<std::string>() + " " + t.at("name").get<std::string>() + " " +
+          c.at("name").get<std::string>()] = c.at("rules").get<int>();
+    }
+  CHECK(got == expected);
+  CHECK(got.at("ip filter KUBE-SVC-X") == 2);
+  CHECK(got.at("ip filter EMPTY") == 0);
+  CHECK(got.at("ip6 mangle OUTPUT") == 1);
 }
