@@ -29,9 +29,17 @@ struct AuditedComponent {
   ProbeResult probe;
 };
 
+// Which bin dir the audit read, and why.
+struct BinDirChoice {
+  std::string dir;
+  std::string why;   // "--bin-dir", or how the default was found
+  bool k3s = false;  // k3s's bundled bin dir: the shim is never installed there
+};
+
 struct AuditEvidence {
   Evidence ev;
   Decision decision;
+  BinDirChoice bin_choice;
   BinDirState bin;
   std::vector<AuditedComponent> components;
   BinaryEvidence host_nft;

@@ -88,14 +88,144 @@ ProxyMode kube_proxy_mode(const std::vector<std::string>& argv, const std::strin
   return ProxyMode::iptables;
 }
 
-ComponentMode component_mode(const Component& c, const KernelState& k, const ComponentReads& kp) {
-  ComponentMode m;
-  // Nothing about a process that cannot write the filter, or one whose
-  // lookup blew its budget, says how the node's filter is written.
-  if (c.inspection != Inspection::done) {
-    m.source = c.iptables.note;
-    return m;
+namespace {
+
+// FELIX_IPTABLESBACKEND: the iptables backend Felix uses when it uses iptables.
+void felix_backend(const Component& c, const KernelState& k, ComponentMode& m) {
+  if (auto v = env_lookup_nocase(c.environ, "FELIX_IPTABLESBACKEND")) {
+    const bool nft = equals_nocase(*v, "nft");
+    if (nft || equals_nocase(*v, "legacy")) {
+      m.mode = nft ? Mode::nft : Mode::legacy;
+      m.source = fmt::format("FELIX_IPTABLESBACKEND={}", *v);
+      m.wrapper_pending = false;
+    } else {
+      m.mode = felix_auto(k);
+      m.predicted = m.mode;
+      m.wrapper_pending = false;  // Felix picks for itself, whatever the image's wrapper would
+      m.source = fmt::format("FELIX_IPTABLESBACKEND={}: Felix picks {} on this kernel state", *v,
+                             to_string(*m.mode));
+    }
+  } else if (c.environ.empty()) {
+    m.source += "; environment hidden";
+  } else {
+    m.mode = felix_auto(k);
+    m.predicted = m.mode;
+    m.wrapper_pending = false;
+    m.source = fmt::format("FELIX_IPTABLESBACKEND unset (auto): Felix picks {} on this kernel state",
+                           to_string(*m.mode));
   }
+}
+
+// Felix's NFTablesMode (calico felix/nftables/utils.go Enabled): Enabled is
+// the nftables dataplane, Auto is it when kube-proxy's nftables table has
+// chains, Disabled is iptables. Unset is the default: Disabled up to v3.31,
+// Auto since v3.32 (felix/config/config_params.go at those tags).
+void felix_nftables(const Component& c, const KernelState& k, ComponentMode& m) {
+  if (c.environ.empty()) return;  // hidden: the iptables reading is all there is
+  const bool kp = kube_proxy_nft_tables_present(k);
+  const char* kp_says = kp ? "kube-proxy's `ip kube-proxy` table has chains"
+                           : "no kube-proxy nftables table with chains";
+  const auto v = env_lookup_nocase(c.environ, "FELIX_NFTABLESMODE");
+  const auto mode = v ? parse_felix_nft_mode(*v) : std::nullopt;
+  if (v && !mode) {
+    // Felix's config validation (oneof) rejects it and keeps its default.
+    m.note = fmt::format("FELIX_NFTABLESMODE={} is not Enabled, Disabled or Auto", *v);
+  }
+  if (!mode) {
+    if (!kp) {
+      m.native_source = fmt::format(
+          "FELIX_NFTABLESMODE unset: Disabled (<= v3.31) and Auto (>= v3.32) both mean iptables "
+          "here ({})",
+          kp_says);
+      return;
+    }
+    m.mode.reset();
+    m.predicted.reset();
+    m.native_source = fmt::format(
+        "FELIX_NFTABLESMODE unset and {}: v3.31 and older (Disabled) write iptables, v3.32 and "
+        "newer (Auto) the native calico tables and no iptables; the image's version is not "
+        "readable from the node",
+        kp_says);
+    m.source = m.native_source;
+    return;
+  }
+  const bool native = *mode == FelixNftMode::enabled || (*mode == FelixNftMode::auto_ && kp);
+  if (!native) {
+    m.native_source = fmt::format("FELIX_NFTABLESMODE={}: iptables{}", *v,
+                                  *mode == FelixNftMode::auto_ ? fmt::format(" ({})", kp_says) : "");
+    return;
+  }
+  m.mode.reset();
+  m.predicted.reset();
+  m.wrapper_pending = false;
+  m.iptables_none = true;
+  m.native = calico_nft_tables();
+  m.native_source = fmt::format("FELIX_NFTABLESMODE={}{}: the nftables dataplane", *v,
+                                *mode == FelixNftMode::auto_ ? fmt::format(" and {}", kp_says) : "");
+  m.source = m.native_source + ", no iptables";
+}
+
+// kube-proxy, on its own or hosted by k3s (whose --kube-proxy-arg values are
+// its flags).
+void kube_proxy(const Component& c, const ComponentReads& kp, ComponentMode& m) {
+  const bool hosted = c.host == "k3s";
+  const auto argv = hosted ? k3s_hosted_args(c.argv, "kube-proxy-arg") : c.argv;
+  m.proxy_mode = kube_proxy_mode(argv, hosted ? std::string() : kp.config_text);
+  m.note = kp.note;
+  if (m.proxy_mode != ProxyMode::nftables) return;
+  // It writes native nftables tables through `nft`, not iptables.
+  m.mode.reset();
+  m.predicted.reset();
+  m.wrapper_pending = false;
+  m.iptables_none = true;
+  m.native = kube_proxy_nft_tables();
+  m.native_source = hosted ? "k3s --kube-proxy-arg proxy-mode=nftables" : "proxy-mode nftables";
+  m.source = m.native_source + ": writes the native `ip kube-proxy` tables, not iptables";
+  m.nft_version = kp.nft_version;
+}
+
+// kube-router >= v2.11: --use-nftables-for-netpol (default false) moves the
+// network policy controller to its own tables; its other controllers keep
+// iptables (cloudnativelabs/kube-router pkg/options/options.go, docs/nftables.md).
+void kube_router(const Component& c, ComponentMode& m) {
+  if (c.host == "k3s") {
+    m.native_source = "k3s's embedded network policy controller: iptables";
+    return;
+  }
+  if (!flag_true(c.argv, "use-nftables-for-netpol")) {
+    m.native_source = "--use-nftables-for-netpol unset: network policy in iptables";
+    return;
+  }
+  m.native = kube_router_nft_tables();
+  m.native_source = "--use-nftables-for-netpol: network policy in native tables";
+}
+
+// flanneld: EnableNFTables in its net-conf.json replaces its iptables
+// manager with the nftables one (flannel-io/flannel pkg/trafficmngr/nftables).
+void flanneld(const ComponentReads& r, ComponentMode& m) {
+  std::string why;
+  const auto nft = r.config_text.empty() ? std::nullopt : flannel_enable_nftables(r.config_text, &why);
+  if (!nft) {
+    m.note = r.note.empty() ? why : r.note;
+    m.native_source = "net-conf.json not read: EnableNFTables unknown";
+    return;
+  }
+  if (!*nft) {
+    m.native_source = "EnableNFTables false in net-conf.json: iptables";
+    return;
+  }
+  m.mode.reset();
+  m.predicted.reset();
+  m.wrapper_pending = false;
+  m.iptables_none = true;
+  m.native = flannel_nft_tables();
+  m.native_source = "EnableNFTables true in net-conf.json";
+  m.source = m.native_source + ": native flannel tables, no iptables";
+}
+
+// What the binary in its root says: its mode, or a wrapper's prediction.
+void iptables_binary(const Component& c, const KernelState& k, const ComponentReads& kp,
+                     ComponentMode& m) {
   const auto& info = c.iptables.info;
   if (info && info->mode) {
     m.mode = info->mode;
@@ -114,43 +244,35 @@ ComponentMode component_mode(const Component& c, const KernelState& k, const Com
     m.source =
         c.iptables.note.empty() ? "iptables in its root is not an xtables binary" : c.iptables.note;
   }
+}
 
+}  // namespace
+
+std::string_view iptables_writes(const ComponentMode& m) {
+  if (m.mode) return to_string(*m.mode);
+  if (m.iptables_none) return "none";
+  if (m.wrapper_pending) return "pending";
+  return "unknown";
+}
+
+ComponentMode component_mode(const Component& c, const KernelState& k, const ComponentReads& kp) {
+  ComponentMode m;
+  // Nothing about a process that cannot write the filter, or one whose
+  // lookup blew its budget, says how the node's filter is written.
+  if (c.inspection != Inspection::done) {
+    m.source = c.iptables.note;
+    return m;
+  }
+  iptables_binary(c, k, kp, m);
   if (c.name == "calico-node") {
-    if (auto v = env_lookup_nocase(c.environ, "FELIX_IPTABLESBACKEND")) {
-      const bool nft = equals_nocase(*v, "nft");
-      if (nft || equals_nocase(*v, "legacy")) {
-        m.mode = nft ? Mode::nft : Mode::legacy;
-        m.source = fmt::format("FELIX_IPTABLESBACKEND={}", *v);
-        m.wrapper_pending = false;
-      } else {
-        m.mode = felix_auto(k);
-        m.predicted = m.mode;
-        m.wrapper_pending = false;  // Felix picks for itself, whatever the image's wrapper would
-        m.source = fmt::format("FELIX_IPTABLESBACKEND={}: Felix picks {} on this kernel state", *v,
-                               to_string(*m.mode));
-      }
-    } else if (c.environ.empty()) {
-      m.source += "; environment hidden";
-    } else {
-      m.mode = felix_auto(k);
-      m.predicted = m.mode;
-      m.wrapper_pending = false;
-      m.source =
-          fmt::format("FELIX_IPTABLESBACKEND unset (auto): Felix picks {} on this kernel state",
-                      to_string(*m.mode));
-    }
+    felix_backend(c, k, m);
+    felix_nftables(c, k, m);
   }
-
-  if (c.name == "kube-proxy" && !c.pids.empty()) {
-    m.proxy_mode = kube_proxy_mode(c.argv, kp.config_text);
-    m.note = kp.note;
-    if (m.proxy_mode == ProxyMode::nftables) {
-      // It writes native nftables tables through `nft`, not iptables.
-      m.mode.reset();
-      m.source = "proxy-mode nftables: writes the native `ip kube-proxy` tables, not iptables";
-      m.nft_version = kp.nft_version;
-    }
-  }
+  if (c.name == "kube-proxy" && !c.pids.empty()) kube_proxy(c, kp, m);
+  if (c.name == "kube-router") kube_router(c, m);
+  if (c.name == "flanneld") flanneld(kp, m);
+  if (!c.host.empty() && !c.pids.empty())
+    m.source = fmt::format("in {} (pid {}): {}", c.host, c.pids.front(), m.source);
   return m;
 }
 

@@ -41,6 +41,8 @@ void mode_split(const AuditEvidence& a, std::vector<Finding>& out) {
   std::map<Mode, std::vector<std::string>> parties;
   parties[a.decision.mode].push_back(
       fmt::format("the node's mode ({})", to_string(a.decision.rule)));
+  // Only iptables writers: one that writes native nftables tables alone
+  // (Felix's nftables dataplane, kube-proxy's nftables mode) never splits.
   for (const auto& ac : a.components)
     if (ac.c.in_own_netns && ac.how.mode)
       parties[*ac.how.mode].push_back(fmt::format("{}: {}", who(ac.c), ac.how.source));
@@ -123,7 +125,8 @@ void backends(const AuditEvidence& a, std::vector<Finding>& out) {
 }
 
 void shim(const AuditEvidence& a, std::vector<Finding>& out) {
-  if (!a.bin.exists) return;
+  // The shim is k0s's: k3s's bundled bin dir is read, never a place for it.
+  if (!a.bin.exists || a.bin_choice.k3s) return;
   if (!a.bin.shim_installed) {
     Finding f{
         "SHIM_NOT_INSTALLED",
@@ -176,7 +179,7 @@ void shim(const AuditEvidence& a, std::vector<Finding>& out) {
 // A k0s bin dir, as opposed to an empty or unrelated --bin-dir: one of the
 // six names or a staged xtables-*-multi is there, or a k0s process runs.
 bool k0s_bin_dir(const AuditEvidence& a) {
-  if (!a.bin.exists) return false;
+  if (!a.bin.exists || a.bin_choice.k3s) return false;
   if (a.k0s) return true;
   for (const auto& n : a.bin.names)
     if (n.present) return true;
@@ -276,8 +279,12 @@ std::string describe(const Writer& w) {
 std::vector<Writer> writers(const AuditEvidence& a) {
   std::vector<Writer> all;
   auto path = [](const BinaryEvidence& b) { return b.resolved ? b.resolved->path : ""; };
+  std::set<int> seen;  // the components k3s hosts share its process and binary
   for (const auto& ac : a.components) {
     const auto& info = ac.c.iptables.info;
+    // A native-only writer (iptables none) does not run its iptables.
+    if (ac.how.iptables_none || (!ac.c.pids.empty() && !seen.insert(ac.c.pids.front()).second))
+      continue;
     if (info && info->mode && ac.c.in_own_netns)
       all.push_back({who(ac.c), path(ac.c.iptables),
                      ac.c.pids.empty()
@@ -410,7 +417,9 @@ void wrapper(const AuditEvidence& a, const AuditedComponent& ac, std::vector<Fin
 }
 
 void components(const AuditEvidence& a, std::vector<Finding>& out) {
+  std::set<int> seen;  // one process, one set of findings (k3s hosts several components)
   for (const auto& ac : a.components) {
+    if (!ac.c.pids.empty() && !seen.insert(ac.c.pids.front()).second) continue;
     not_inspected(ac, out);
     if (ac.c.inspection == Inspection::unprivileged) continue;
     if (!ac.c.in_own_netns)

@@ -11,6 +11,7 @@
 #include "detect/config_read.h"
 #include "detect/in_root.h"
 #include "detect/nft_reader.h"
+#include "core/fd.h"
 
 namespace iptmode {
 namespace {
@@ -27,11 +28,21 @@ ComponentReads read_component_files(const Component& c) {
     r.wrapper = gather_wrapper_inputs(c);
     r.wrapper_cannot_relink = wrapper_cannot_relink(c);
   }
-  if (c.name != "kube-proxy" || c.pids.empty() || c.inspection != Inspection::done) return r;
+  const bool kube_proxy = c.name == "kube-proxy" && c.host.empty();
+  if (!(kube_proxy || c.name == "flanneld") || c.pids.empty() || c.inspection != Inspection::done)
+    return r;
   // On top of the scan, bounded as one more component's worth of lookups.
   Budget budget(kComponentTime, kComponentSteps);
   auto root = open_root(fmt::format("/proc/{}/root", c.pids.front()));
   if (!root) return r;  // it exited: its argv is all there is
+  if (c.name == "flanneld") {
+    const std::string path = flannel_net_conf_path(c.argv);
+    if (auto text = read_config_in_root(root->get(), path, kKubeProxyConfigLimit, &budget))
+      r.config_text = std::move(text->text);
+    else
+      r.note = fmt::format("{} not read: {}", path, text.error().message);
+    return r;
+  }
   if (auto path = kube_proxy_config_path(c.argv)) {
     if (auto text = read_config_in_root(root->get(), *path, kKubeProxyConfigLimit, &budget)) {
       r.config_text = std::move(text->text);
@@ -61,7 +72,39 @@ std::string read_osrelease() {
   return s;
 }
 
+bool dir_exists(const std::string& host_root, const std::string& dir) {
+  auto root = open_root(host_root);
+  if (!root) return false;
+  auto r = resolve_in_root(root->get(), dir);
+  if (!r) return false;
+  const std::string rel = r->path == "/" ? "." : r->path.substr(1);
+  UniqueFd fd(::openat(root->get(), rel.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return static_cast<bool>(fd);
+}
+
 }  // namespace
+
+BinDirChoice default_bin_dir(const std::string& host_root, const std::vector<Component>& comps) {
+  if (dir_exists(host_root, kDefaultBinDir))
+    return {kDefaultBinDir, fmt::format("k0s's bin dir {} exists", kDefaultBinDir), false};
+  // The data dir of a running k3s, else k3s's default.
+  std::string data_dir = k3s_data_dir({});
+  std::string whose = "k3s's default data dir";
+  for (const auto& c : comps)
+    if (c.host == "k3s") {
+      data_dir = k3s_data_dir(c.argv);
+      whose = fmt::format("the data dir of k3s (pid {})", c.pids.empty() ? 0 : c.pids.front());
+      break;
+    }
+  const std::string bin = data_dir + "/data/current/bin";
+  if (dir_exists(host_root, bin))
+    return {bin,
+            fmt::format("{} does not exist; {} {} does: k3s's bundled bin dir (the shim is k0s's "
+                        "only: k3s's iptables is read per component)",
+                        kDefaultBinDir, whose, data_dir),
+            true};
+  return {kDefaultBinDir, fmt::format("k0s's default; no k3s bin dir at {}", bin), false};
+}
 
 Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   PipelineOptions p = opts.detect;
@@ -74,10 +117,14 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   AuditEvidence a;
   a.ev = std::move(det->evidence);
   a.decision = std::move(det->decision);
-  a.bin = read_bin_dir(host_root, opts.bin_dir);
+  a.bin_choice = opts.bin_dir.empty() ? default_bin_dir(host_root, a.ev.components)
+                                      : BinDirChoice{opts.bin_dir, "--bin-dir", false};
+  a.bin = read_bin_dir(host_root, a.bin_choice.dir);
   for (const auto& c : a.ev.components) {
     AuditedComponent ac{c, component_mode(c, a.ev.kernel, read_component_files(c)), {}};
-    if (opts.exec_probe && c.iptables.resolved && !c.pids.empty())
+    // One probe a process: what k3s hosts shares its iptables.
+    if (opts.exec_probe && c.iptables.resolved && !c.pids.empty() &&
+        (c.host.empty() || c.name == "kubelet"))
       ac.probe = exec_probe(c.pids.front(), c.iptables.resolved->path);
     a.components.push_back(std::move(ac));
   }
@@ -98,7 +145,8 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   a.osrelease = read_osrelease();
   // k0s compares whole save line counts: where nf_tables was counted only
   // until it passed x_tables' rules, count it to its end on a k0s node.
-  if (a.bin.exists && a.ev.kernel.nft.available && !a.ev.kernel.nft.rules_exact)
+  if (a.bin.exists && !a.bin_choice.k3s && a.ev.kernel.nft.available &&
+      !a.ev.kernel.nft.rules_exact)
     if (auto r = count_nft_rules(a.ev.kernel.nft, std::nullopt); !r)
       return std::unexpected(r.error());
   a.firewalld = read_firewalld(host_root, firewalld_running);

@@ -18,7 +18,7 @@ struct AuditOptions {
   // --mode, --config, --host-root; the audit adds rule counts in both
   // backends and firewalld to the scan.
   PipelineOptions detect;
-  std::string bin_dir = kDefaultBinDir;
+  std::string bin_dir;  // empty: default_bin_dir
   Role role = Role::none;
   std::string pod_cidr;
   std::string service_cidr;
@@ -26,5 +26,10 @@ struct AuditOptions {
 };
 
 Result<AuditEvidence> gather_audit(const AuditOptions& opts);
+
+// Without --bin-dir: k0s's /var/lib/k0s/bin when it exists, else k3s's
+// <data-dir>/data/current/bin when that exists (the data dir of a running
+// k3s, else /var/lib/rancher/k3s), else k0s's. Read under host_root.
+BinDirChoice default_bin_dir(const std::string& host_root, const std::vector<Component>& comps);
 
 }  // namespace iptmode

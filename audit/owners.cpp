@@ -12,6 +12,7 @@ std::string_view chain_owner(std::string_view c) {
   if (c.starts_with("KUBE-"))
     return "kube-proxy";  // SERVICES, SVC-*, SEP-*, NODEPORTS, MARK-*, PROXY-CANARY...
   if (c.starts_with("cali-")) return "calico";
+  if (c.starts_with("FLANNEL-")) return "flannel";  // FLANNEL-POSTRTG, FLANNEL-FWD
   if (c.starts_with("DOCKER")) return "docker";
   // containernetworking/plugins, run by containerd through the k0s bin dir:
   // bridge's ipMasq (CNI-<hash> in nat POSTROUTING), portmap (CNI-HOSTPORT-*,
@@ -26,7 +27,16 @@ std::string_view chain_owner(std::string_view c) {
 
 std::string_view native_table_owner(std::string_view family, std::string_view table) {
   if (table == "firewalld") return "firewalld";
-  if ((family == "ip" || family == "ip6") && table == "kube-proxy") return "kube-proxy";
+  const bool ip = family == "ip" || family == "ip6";
+  if (ip && table == "kube-proxy") return "kube-proxy";
+  // kube-router >= v2.11 --use-nftables-for-netpol (pkg/controllers/netpol/npc_nftables.go).
+  if ((family == "ip" && table == "kube-router-filter-ipv4") ||
+      (family == "ip6" && table == "kube-router-filter-ipv6"))
+    return "kube-router";
+  // flannel EnableNFTables (pkg/trafficmngr/nftables/nftables.go).
+  if ((family == "ip" && table == "flannel-ipv4") || (family == "ip6" && table == "flannel-ipv6"))
+    return "flannel";
+  // Felix's nftables dataplane: ip/ip6 calico, arp calico-arp.
   if (table.starts_with("calico")) return "calico";
   // The same plugins' nftables backend (plugins >= 1.5): bridge's ipMasq
   // in `inet cni_plugins_masquerade`, portmap in `ip|ip6 cni_hostport`.
@@ -38,7 +48,8 @@ std::string_view native_table_owner(std::string_view family, std::string_view ta
 }
 
 bool is_kubernetes_owner(std::string_view o) {
-  return o == "kubelet" || o == "kube-proxy" || o == "kube-router" || o == "calico";
+  return o == "kubelet" || o == "kube-proxy" || o == "kube-router" || o == "calico" ||
+         o == "flannel";
 }
 
 }  // namespace iptmode

@@ -44,6 +44,12 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
               {"source", ac.how.source},
               {"wrapper_pending", ac.how.wrapper_pending},
               {"predicted", optional_string(ac.how.predicted)}};
+    json native = json::array();
+    for (const auto& n : ac.how.native) native.push_back({{"family", n.family}, {"name", n.name}});
+    c["writes"] = {{"iptables", std::string(iptables_writes(ac.how))},
+                   {"native_tables", std::move(native)},
+                   {"native_source", ac.how.native_source}};
+    if (!ac.c.host.empty()) c["host"] = ac.c.host;
     if (ac.how.wrapper_pending) c["wrapper"] = std::string(to_string(ac.how.wrapper));
     if (ac.how.proxy_mode) c["proxy_mode"] = std::string(to_string(*ac.how.proxy_mode));
     if (!ac.how.note.empty()) c["note"] = ac.how.note;
@@ -89,6 +95,8 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
           {"version", optional_string(a.host_nft_version)}}}}},
       {"bin_dir",
        {{"path", a.bin.dir},
+        {"chosen_by", a.bin_choice.why},
+        {"k3s", a.bin_choice.k3s},
         {"exists", a.bin.exists},
         {"shim_installed", a.bin.shim_installed},
         {"names", std::move(names)},

@@ -42,22 +42,28 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
 
   out += "components\n";
   if (a.components.empty())
-    out += "  none found (kubelet, kube-proxy, kube-router, calico-node)\n";
+    out += "  none found (kubelet, kube-proxy, kube-router, calico-node, flanneld, k3s)\n";
   else
     out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", "NAME", "PIDS", "BACKEND",
                        "VERSION", "BINARY", "HOW KNOWN");
   for (const auto& ac : a.components) {
     const auto& b = ac.c.iptables;
-    std::string backend = ac.how.mode ? std::string(to_string(*ac.how.mode))
-                                      : (ac.how.wrapper_pending ? "pending" : "-");
+    std::string backend(iptables_writes(ac.how));
+    if (backend == "unknown") backend = "-";
     std::string version = b.info && b.info->version ? to_string(*b.info->version) : "-";
     std::string binary = b.resolved ? b.resolved->path : "-";
     std::string how = ac.how.source;
+    if (!ac.how.native.empty()) {
+      std::vector<std::string> t;
+      for (const auto& n : ac.how.native) t.push_back(to_string(n));
+      how += fmt::format("; native nftables: {} ({})", fmt::join(t, ", "), ac.how.native_source);
+    }
     if (!ac.c.in_own_netns) how += " [other netns]";
     if (!ac.how.note.empty()) how += fmt::format(" [{}]", ac.how.note);
     if (ac.probe.ran || !ac.probe.output.empty())
       how += fmt::format(" [probe: {}]", ac.probe.output);
-    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", clean(ac.c.name),
+    const std::string name = ac.c.host.empty() ? ac.c.name : ac.c.host + "/" + ac.c.name;
+    out += fmt::format("  {:<12} {:<12} {:<8} {:<8} {:<34} {}\n", clean(name),
                        fmt::format("{}", fmt::join(ac.c.pids, ",")), backend, version,
                        clean(binary), clean(how));
   }
@@ -75,6 +81,8 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
         a.bin.shim_installed ? "installed" : "not installed",
         a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "",
         a.bin.shim_installed && !a.bin.shim_refusals.empty() ? ", refusing every call" : "");
+  if (!a.bin_choice.why.empty() && a.bin_choice.why != "--bin-dir")
+    out += fmt::format("  bin dir {}: {}\n", clean(a.bin_choice.dir), clean(a.bin_choice.why));
 
   out += "\nfindings\n";
   if (f.empty()) out += "  none: every writer agrees\n";

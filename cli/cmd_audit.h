@@ -16,7 +16,7 @@ struct AuditCliOptions {
   std::string mode;  // auto | nft | legacy; empty: the config decides
   std::string config;
   std::string host_root = "/";
-  std::string bin_dir = kDefaultBinDir;
+  std::string bin_dir;  // empty: the audit picks k0s's or k3s's (default_bin_dir)
   std::string role;  // controller | worker | controller+worker; empty: none
   std::string pod_cidr;
   std::string service_cidr;

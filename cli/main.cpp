@@ -58,7 +58,8 @@ int run(int argc, char** argv) {
                   "Read host files (/etc, /usr/sbin, the bin dir) under this directory")
       ->check(CLI::ExistingDirectory);
   aud->add_option("--bin-dir", audit.bin_dir,
-                  "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) + ")");
+                  "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) +
+                      " if it exists, else k3s's <data-dir>/data/current/bin if that does)");
   aud->add_option("--role", audit.role, "Check firewalld for this k0s role")
       ->check(CLI::IsMember({"controller", "worker", "controller+worker"}));
   aud->add_option("--pod-cidr", audit.pod_cidr,

@@ -10,12 +10,25 @@
 #include <fmt/format.h>
 
 #include "detect/credentials.h"
+#include "detect/flags.h"
 #include "detect/procfs.h"
 
 namespace iptmode {
 namespace {
 
+// k3s execs <data-dir>/data/<hash>/bin/k3s-server (or k3s-agent), a link to
+// the multicall k3s, keeping its argv: comm says which, else exe or argv[0]
+// is k3s with the subcommand server or agent (k3s kubectl is k3s too).
+bool is_k3s(const ProcessInfo& p) {
+  if (p.comm == "k3s-server" || p.comm == "k3s-agent") return true;
+  const bool k3s = (!p.exe.empty() && base_name(p.exe) == "k3s") ||
+                   (!p.argv.empty() && base_name(p.argv[0]) == "k3s");
+  const std::string sub = first_operand(p.argv);
+  return k3s && (sub == "server" || sub == "agent");
+}
+
 bool matches(const ProcessInfo& p, std::string_view name) {
+  if (name == "k3s") return is_k3s(p);
   // comm holds at most 15 bytes of the executable's name: for a longer name
   // it only says "maybe", and exe or argv[0] must confirm.
   if (name.size() <= 15 && p.comm == name) return true;
@@ -62,6 +75,34 @@ BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::strin
   return ev;
 }
 
+std::string k3s_data_dir(const std::vector<std::string>& argv) {
+  auto d = flag_value(argv, "data-dir");
+  if (!d) d = flag_value(argv, "d");
+  return d && !d->empty() ? *d : "/var/lib/rancher/k3s";
+}
+
+std::string k3s_path(const std::vector<std::string>& argv, std::string_view host_path) {
+  const std::string bin = k3s_data_dir(argv) + "/data/current/bin";
+  return flag_true(argv, "prefer-bundled-bin") ? fmt::format("{0}:{0}/aux:{1}", bin, host_path)
+                                               : fmt::format("{0}:{1}:{0}/aux", bin, host_path);
+}
+
+std::vector<Component> hosted_by_k3s(const Component& k3s) {
+  std::vector<std::string> names{"kubelet"};
+  if (!flag_true(k3s.argv, "disable-kube-proxy")) names.emplace_back("kube-proxy");
+  if (!flag_true(k3s.argv, "disable-network-policy")) names.emplace_back("kube-router");
+  if (flag_value(k3s.argv, "flannel-backend").value_or("vxlan") != "none")
+    names.emplace_back("flannel");
+  std::vector<Component> out;
+  for (auto& n : names) {
+    Component c = k3s;
+    c.name = std::move(n);
+    c.host = "k3s";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 namespace {
 
 // The first pid of the group that is still there lends its root and PATH.
@@ -79,6 +120,9 @@ bool inspect_group(int proc_fd, const std::string& proc, Component& c, Budget& s
         c.path_from_environ = true;
       }
     }
+    // k3s sets this PATH before it execs itself; without its environment,
+    // rebuild it from its flags.
+    if (c.name == "k3s" && !c.path_from_environ) path_var = k3s_path(c.argv, kDefaultPath);
     c.iptables.path_var = path_var;
     if (scan.exhausted()) {
       c.inspection = Inspection::over_budget;
@@ -144,9 +188,14 @@ Result<std::vector<Component>> scan_components(const std::vector<std::string>& n
   std::vector<Component> out;
   for (auto& [key, c] : groups) {
     // Not even its environment is read: nothing about it can matter.
-    if (c.inspection == Inspection::unprivileged ||
-        inspect_group(proc_fd->get(), proc, c, scan, limits))
-      out.push_back(std::move(c));
+    if (c.inspection != Inspection::unprivileged &&
+        !inspect_group(proc_fd->get(), proc, c, scan, limits))
+      continue;
+    if (c.name == "k3s" && c.inspection != Inspection::unprivileged) {
+      for (auto& h : hosted_by_k3s(c)) out.push_back(std::move(h));
+      continue;
+    }
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -16,8 +16,10 @@
 
 namespace iptmode {
 
-inline constexpr std::string_view kDefaultComponents[] = {"kubelet", "kube-proxy", "kube-router",
-                                                          "calico-node"};
+// "k3s" is a k3s server or agent process, which hosts kubelet, kube-proxy,
+// the network policy controller and flannel (hosted_by_k3s).
+inline constexpr std::string_view kDefaultComponents[] = {
+    "kubelet", "kube-proxy", "kube-router", "calico-node", "flanneld", "k3s"};
 
 // What `name` (e.g. "iptables") means inside a root on a PATH: the file it
 // resolves to and what that file is. Errors (not found, unreadable) are kept
@@ -40,6 +42,9 @@ std::string_view to_string(Inspection i);  // "done", "over-budget", "unprivileg
 
 struct Component {
   std::string name;
+  // The process that runs it when that is not its own ("k3s"): its pids,
+  // argv, environ and iptables are the host's.
+  std::string host;
   std::vector<int> pids;
   std::uint64_t mount_ns = 0;
   std::uint64_t net_ns = 0;
@@ -60,6 +65,20 @@ struct ScanLimits {
   std::chrono::milliseconds component_time = kComponentTime;
   long component_steps = kComponentSteps;
 };
+
+// What a k3s process runs inside itself (k3s-io/k3s pkg/agent, pkg/daemons):
+// kubelet; kube-proxy unless --disable-kube-proxy; kube-router's network
+// policy controller unless --disable-network-policy; flannel unless
+// --flannel-backend=none. Each a Component with host "k3s". Only the flags
+// are read: /etc/rancher/k3s/config.yaml is not (no YAML parser yet).
+std::vector<Component> hosted_by_k3s(const Component& k3s);
+
+// The PATH k3s gives what it runs (k3s-io/k3s cmd/k3s/main.go stageAndRun):
+// <data-dir>/data/current/bin, the host's PATH, then bin/aux; aux before the
+// host's PATH with --prefer-bundled-bin. The data dir: --data-dir or -d, else
+// /var/lib/rancher/k3s.
+std::string k3s_data_dir(const std::vector<std::string>& argv);
+std::string k3s_path(const std::vector<std::string>& argv, std::string_view host_path);
 
 // Finds processes whose comm, exe or argv[0] is one of `names`, one Component
 // per (name, mount namespace, privilege). Processes that exit mid-scan are

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/findings.h"
+#include "detect/decide.h"
 #include "tests/support/evidence.h"
 
 namespace iptmode {
@@ -833,6 +834,102 @@ TEST_CASE("audit findings: severity names round-trip") {
   CHECK_FALSE(parse_severity("fatal").has_value());
   CHECK_FALSE(parse_severity("Error").has_value());
   CHECK_FALSE(parse_severity("").has_value());
+}
+
+}  // namespace iptmode
+
+// Issue 11: writers of native nftables tables, and kubelet >= 1.33's hint,
+// which it skips without a usable iptables and may make for one family only.
+namespace iptmode {
+namespace {
+
+using namespace test;
+
+AuditedComponent native_only(std::string name, int pid) {
+  AuditedComponent ac = component(std::move(name), pid, Mode::legacy);
+  ac.how.mode.reset();
+  ac.how.iptables_none = true;
+  ac.how.native = {{"ip", "calico"}, {"ip6", "calico"}, {"arp", "calico-arp"}};
+  ac.how.source = "FELIX_NFTABLESMODE=Enabled: the nftables dataplane, no iptables";
+  return ac;
+}
+
+}  // namespace
+
+TEST_CASE("audit findings: a native-only writer never splits, whatever its binary says") {
+  for (Mode m : {Mode::nft, Mode::legacy}) {
+    CAPTURE(to_string(m));
+    AuditEvidence a = node(m);
+    a.components.push_back(component("kubelet", 100, m));
+    // Its image's iptables is of the other backend: it does not run it.
+    a.components.push_back(native_only("calico-node", 200));
+    a.components.back().c.iptables.info = xtables(other(m), {1, 8, 2});
+    auto f = find_problems(a);
+    CAPTURE(codes(f));
+    CHECK_FALSE(has(f, "MODE_SPLIT"));
+    // Nor do the version checks count the iptables it does not use.
+    CHECK_FALSE(has(f, "VERSION_KNOWN_BAD"));
+    CHECK(f.empty());
+  }
+  // An iptables writer on the other backend still splits.
+  AuditEvidence a = node(Mode::nft);
+  a.components.push_back(native_only("calico-node", 200));
+  a.components.push_back(component("kube-router", 300, Mode::legacy));
+  CHECK(has(find_problems(a), "MODE_SPLIT"));
+}
+
+TEST_CASE("audit findings: an nft-only node without kubelet's hint is normal") {
+  AuditEvidence a = node(Mode::nft);
+  // Only native tables: kube-proxy's nftables mode and Felix's dataplane.
+  a.ev.kernel.nft = backend({table("ip", "kube-proxy", {chain("services")}),
+                             table("ip6", "kube-proxy", {chain("services")}),
+                             table("ip", "calico", {chain("filter-FORWARD")})});
+  a.ev.kernel.legacy = backend({});
+  a.decision = decide(a.ev, std::nullopt);
+  a.components.push_back(native_only("calico-node", 200));
+  AuditedComponent kp = native_only("kube-proxy", 300);
+  kp.how.native = {{"ip", "kube-proxy"}, {"ip6", "kube-proxy"}};
+  kp.how.proxy_mode = ProxyMode::nftables;
+  a.components.push_back(kp);
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  CHECK(a.decision.mode == Mode::nft);
+  CHECK(f.empty());
+}
+
+TEST_CASE("audit findings: a hint in ip only (no ip6) is normal") {
+  for (Mode m : {Mode::nft, Mode::legacy}) {
+    CAPTURE(to_string(m));
+    AuditEvidence a = node(m);  // its hint is in ip mangle only
+    a.decision = decide(a.ev, std::nullopt);
+    CHECK(a.decision.mode == m);
+    CHECK(a.decision.rule == Rule::hint);
+    a.components.push_back(component("kubelet", 100, m));
+    auto f = find_problems(a);
+    CAPTURE(codes(f));
+    CHECK(f.empty());
+  }
+}
+
+TEST_CASE("audit findings: k3s's bin dir is no place for the shim, and what k3s hosts is one") {
+  AuditEvidence a = node(Mode::nft);
+  a.bin.exists = true;
+  a.bin.dir = "/var/lib/rancher/k3s/data/current/bin";
+  a.bin.names.push_back({"iptables", false, std::nullopt, false});
+  a.bin_choice = {a.bin.dir, "k3s's bundled bin dir", true};
+  // kubelet, kube-proxy, kube-router and flannel in one k3s process whose
+  // iptables has no readable version: one VERSION_UNKNOWN, not four.
+  for (const char* n : {"kubelet", "kube-proxy", "kube-router", "flannel"}) {
+    AuditedComponent ac = component(n, 500, Mode::nft);
+    ac.c.host = "k3s";
+    ac.c.iptables.info->version.reset();
+    a.components.push_back(ac);
+  }
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  CHECK_FALSE(has(f, "SHIM_NOT_INSTALLED"));
+  CHECK(with_code(f, "VERSION_UNKNOWN").size() == 1);
+  CHECK_FALSE(has(f, "MODE_SPLIT"));
 }
 
 }  // namespace iptmode

@@ -103,3 +103,29 @@ TEST_CASE("audit owners: the Kubernetes writers that must agree") {
 }
 
 }  // namespace iptmode
+
+namespace iptmode {
+
+// Issue 11: the native tables of each writer's nftables mode, by the names
+// their code uses (docs/audit.md gives the sources).
+TEST_CASE("audit owners: native nftables tables of kube-proxy, kube-router, flannel, calico") {
+  CHECK(native_table_owner("ip", "kube-proxy") == "kube-proxy");
+  CHECK(native_table_owner("ip6", "kube-proxy") == "kube-proxy");
+  CHECK(native_table_owner("ip", "kube-router-filter-ipv4") == "kube-router");
+  CHECK(native_table_owner("ip6", "kube-router-filter-ipv6") == "kube-router");
+  CHECK(native_table_owner("ip", "flannel-ipv4") == "flannel");
+  CHECK(native_table_owner("ip6", "flannel-ipv6") == "flannel");
+  CHECK(native_table_owner("ip", "calico") == "calico");
+  CHECK(native_table_owner("ip6", "calico") == "calico");
+  CHECK(native_table_owner("arp", "calico-arp") == "calico");
+  CHECK(native_table_owner("inet", "firewalld") == "firewalld");
+  // A family the writer does not use is not its table.
+  CHECK(native_table_owner("ip6", "kube-router-filter-ipv4") == "other");
+  CHECK(native_table_owner("inet", "flannel-ipv4") == "other");
+  CHECK(native_table_owner("inet", "kube-proxy") == "other");
+  CHECK(chain_owner("FLANNEL-POSTRTG") == "flannel");
+  CHECK(chain_owner("FLANNEL-FWD") == "flannel");
+  CHECK(is_kubernetes_owner("flannel"));
+}
+
+}  // namespace iptmode

@@ -63,7 +63,8 @@ TEST_CASE("report json: the audit's document, key by key") {
       R"({"name":"kube-proxy","pids":[42],"mount_ns":4026532042,"net_ns":4026531840,)"
       R"("in_audit_netns":true,"binary":"/usr/sbin/xtables-nft-multi","kind":"xtables-nft-multi",)"
       R"("mode":"nft","version":"1.8.9","source":"iptables in its root is xtables-nft-multi",)"
-      R"("wrapper_pending":false,"predicted":null})");
+      R"("wrapper_pending":false,"predicted":null,)"
+                   R"("writes":{"iptables":"nft","native_tables":[],"native_source":""}})");
 
   // The detector's tables with the audit's keys: "iptables" and each chain's owner, no "base".
   const ojson& nft = j.at("kernel").at("nft");

@@ -2,7 +2,7 @@
 // pivot_root in a mount namespace of its own (tests/support/pivot_launcher.c),
 // in a test network namespace. Its argv[0] names the component
 // ("kube-router"); the program is the root's own `/bin/sleep infinity` (bullseye has no merged
-// /usr).
+// /usr), or any program of the root with the flags and environment a component runs with.
 #pragma once
 
 #include <signal.h>
@@ -22,10 +22,28 @@ namespace iptmode::test {
 class RootedProcess {
  public:
   RootedProcess(const std::filesystem::path& root, const Netns& ns, const std::string& argv0,
-                bool read_only = false) {
-    std::vector<std::string> argv{PIVOT_LAUNCHER_BIN};
-    if (read_only) argv.emplace_back("-r");
-    argv.insert(argv.end(), {root.string(), "/bin/sleep", argv0, "infinity"});
+                bool read_only = false)
+      : RootedProcess(root, ns, Program{"/bin/sleep", argv0, {"infinity"}, {}, read_only}) {}
+
+  // A component as it really runs: PROG (a path inside the root) with its
+  // argv[0], flags and exactly ENV as its environment (empty: the test's).
+  struct Program {
+    std::string prog;
+    std::string argv0;
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    bool read_only = false;
+  };
+  RootedProcess(const std::filesystem::path& root, const Netns& ns, const Program& p) {
+    std::vector<std::string> argv;
+    if (!p.env.empty()) {
+      argv = {"env", "-i"};
+      argv.insert(argv.end(), p.env.begin(), p.env.end());
+    }
+    argv.emplace_back(PIVOT_LAUNCHER_BIN);
+    if (p.read_only) argv.emplace_back("-r");
+    argv.insert(argv.end(), {root.string(), p.prog, p.argv0});
+    argv.insert(argv.end(), p.args.begin(), p.args.end());
     argv = ns.wrap(argv);
     child_ = spawn(argv);
     std::string out;
