@@ -111,8 +111,9 @@ void felix_backend(const Component& c, const KernelState& k, ComponentMode& m) {
     m.mode = felix_auto(k);
     m.predicted = m.mode;
     m.wrapper_pending = false;
-    m.source = fmt::format("FELIX_IPTABLESBACKEND unset (auto): Felix picks {} on this kernel state",
-                           to_string(*m.mode));
+    m.source =
+        fmt::format("FELIX_IPTABLESBACKEND unset (auto): Felix picks {} on this kernel state",
+                    to_string(*m.mode));
   }
 }
 
@@ -151,8 +152,9 @@ void felix_nftables(const Component& c, const KernelState& k, ComponentMode& m) 
   }
   const bool native = *mode == FelixNftMode::enabled || (*mode == FelixNftMode::auto_ && kp);
   if (!native) {
-    m.native_source = fmt::format("FELIX_NFTABLESMODE={}: iptables{}", *v,
-                                  *mode == FelixNftMode::auto_ ? fmt::format(" ({})", kp_says) : "");
+    m.native_source =
+        fmt::format("FELIX_NFTABLESMODE={}: iptables{}", *v,
+                    *mode == FelixNftMode::auto_ ? fmt::format(" ({})", kp_says) : "");
     return;
   }
   m.mode.reset();
@@ -160,8 +162,9 @@ void felix_nftables(const Component& c, const KernelState& k, ComponentMode& m) 
   m.wrapper_pending = false;
   m.iptables_none = true;
   m.native = calico_nft_tables();
-  m.native_source = fmt::format("FELIX_NFTABLESMODE={}{}: the nftables dataplane", *v,
-                                *mode == FelixNftMode::auto_ ? fmt::format(" and {}", kp_says) : "");
+  m.native_source =
+      fmt::format("FELIX_NFTABLESMODE={}{}: the nftables dataplane", *v,
+                  *mode == FelixNftMode::auto_ ? fmt::format(" and {}", kp_says) : "");
   m.source = m.native_source + ", no iptables";
 }
 
@@ -204,7 +207,8 @@ void kube_router(const Component& c, ComponentMode& m) {
 // manager with the nftables one (flannel-io/flannel pkg/trafficmngr/nftables).
 void flanneld(const ComponentReads& r, ComponentMode& m) {
   std::string why;
-  const auto nft = r.config_text.empty() ? std::nullopt : flannel_enable_nftables(r.config_text, &why);
+  const auto nft =
+      r.config_text.empty() ? std::nullopt : flannel_enable_nftables(r.config_text, &why);
   if (!nft) {
     m.note = r.note.empty() ? why : r.note;
     m.native_source = "net-conf.json not read: EnableNFTables unknown";

@@ -39,8 +39,8 @@ struct ComponentReads {
 };
 
 struct ComponentMode {
-  std::optional<Mode> mode;  // the iptables backend it writes; unset: none, or unknown
-  std::string source;        // how that is known, one phrase
+  std::optional<Mode> mode;         // the iptables backend it writes; unset: none, or unknown
+  std::string source;               // how that is known, one phrase
   bool iptables_none = false;       // known to write no iptables at all (mode unset)
   std::vector<NativeTable> native;  // the native nftables tables it writes
   std::string native_source;        // how those are known (or that it writes none), one phrase

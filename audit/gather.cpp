@@ -8,10 +8,10 @@
 #include "audit/exec_probe.h"
 #include "audit/nft_version.h"
 #include "audit/wrapper_prediction.h"
+#include "core/fd.h"
 #include "detect/config_read.h"
 #include "detect/in_root.h"
 #include "detect/nft_reader.h"
-#include "core/fd.h"
 
 namespace iptmode {
 namespace {

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "detect/flags.h"
 #include "core/text.h"
+#include "detect/flags.h"
 
 namespace iptmode {
 

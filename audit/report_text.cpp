@@ -55,6 +55,7 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
     std::string how = ac.how.source;
     if (!ac.how.native.empty()) {
       std::vector<std::string> t;
+      t.reserve(ac.how.native.size());
       for (const auto& n : ac.how.native) t.push_back(to_string(n));
       how += fmt::format("; native nftables: {} ({})", fmt::join(t, ", "), ac.how.native_source);
     }

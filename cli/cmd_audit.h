@@ -17,7 +17,7 @@ struct AuditCliOptions {
   std::string config;
   std::string host_root = "/";
   std::string bin_dir;  // empty: the audit picks k0s's or k3s's (default_bin_dir)
-  std::string role;  // controller | worker | controller+worker; empty: none
+  std::string role;     // controller | worker | controller+worker; empty: none
   std::string pod_cidr;
   std::string service_cidr;
   bool exec_probe = false;

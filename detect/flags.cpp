@@ -28,8 +28,7 @@ std::optional<std::string> flag_value(const std::vector<std::string>& argv, std:
 bool flag_true(const std::vector<std::string>& argv, std::string_view name) {
   const auto v = flag_value(argv, name, true);
   // Go's strconv.ParseBool.
-  return v && (*v == "1" || *v == "t" || *v == "T" || *v == "true" || *v == "TRUE" ||
-               *v == "True");
+  return v && (*v == "1" || *v == "t" || *v == "T" || *v == "true" || *v == "TRUE" || *v == "True");
 }
 
 std::string first_operand(const std::vector<std::string>& argv) {

@@ -915,7 +915,9 @@ TEST_CASE("audit findings: k3s's bin dir is no place for the shim, and what k3s 
   AuditEvidence a = node(Mode::nft);
   a.bin.exists = true;
   a.bin.dir = "/var/lib/rancher/k3s/data/current/bin";
-  a.bin.names.push_back({"iptables", false, std::nullopt, false});
+  BinDirName missing;
+  missing.name = "iptables";
+  a.bin.names.push_back(missing);
   a.bin_choice = {a.bin.dir, "k3s's bundled bin dir", true};
   // kubelet, kube-proxy, kube-router and flannel in one k3s process whose
   // iptables has no readable version: one VERSION_UNKNOWN, not four.

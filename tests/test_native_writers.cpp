@@ -49,7 +49,8 @@ TEST_CASE("writers: Felix Auto's kube-proxy test wants chains in ip or ip6 kube-
   CHECK(kube_proxy_nft_tables_present(kernel({kKubeProxyV4}, {})));
   CHECK(kube_proxy_nft_tables_present(kernel({kKubeProxyV6}, {})));
   CHECK_FALSE(kube_proxy_nft_tables_present(kernel({kEmptyKubeProxy}, {})));
-  CHECK_FALSE(kube_proxy_nft_tables_present(kernel({table("inet", "kube-proxy", {chain("x")})}, {})));
+  CHECK_FALSE(
+      kube_proxy_nft_tables_present(kernel({table("inet", "kube-proxy", {chain("x")})}, {})));
   // x_tables is not where kube-proxy's nftables mode writes.
   CHECK_FALSE(kube_proxy_nft_tables_present(kernel({}, {kKubeProxyV4})));
 }
@@ -62,9 +63,12 @@ TEST_CASE("writers: calico-node in each NFTablesMode, with and without kube-prox
     bool native;
   };
   const Row rows[] = {
-      {"Disabled", false, "legacy", false}, {"Disabled", true, "legacy", false},
-      {"Enabled", false, "none", true},     {"Enabled", true, "none", true},
-      {"Auto", false, "legacy", false},     {"Auto", true, "none", true},
+      {"Disabled", false, "legacy", false},
+      {"Disabled", true, "legacy", false},
+      {"Enabled", false, "none", true},
+      {"Enabled", true, "none", true},
+      {"Auto", false, "legacy", false},
+      {"Auto", true, "none", true},
       {"auto", true, "none", true},  // any case, as Felix reads its environment
       {nullptr, false, "legacy", false},
       // Unset with kube-proxy's table: v3.31 writes iptables, v3.32 native.
@@ -75,8 +79,8 @@ TEST_CASE("writers: calico-node in each NFTablesMode, with and without kube-prox
     CAPTURE(r.kube_proxy_table);
     Strings env{"PATH=/usr/bin", "FELIX_IPTABLESBACKEND=Legacy"};
     if (r.env) env.push_back(std::string("FELIX_NFTABLESMODE=") + r.env);
-    const auto k = kernel(r.kube_proxy_table ? std::vector<Table>{kKubeProxyV4} : std::vector<Table>{},
-                          {});
+    const auto k =
+        kernel(r.kube_proxy_table ? std::vector<Table>{kKubeProxyV4} : std::vector<Table>{}, {});
     const ComponentMode m = component_mode(comp("calico-node", {}, env), k);
     CHECK(iptables_writes(m) == r.iptables);
     CHECK(m.iptables_none == (std::string_view(r.iptables) == "none"));
@@ -118,7 +122,8 @@ TEST_CASE("writers: kube-router's nftables netpol adds its tables and keeps ipta
       kernel({}, {}));
   CHECK(iptables_writes(m) == "nft");  // its proxy and router still use iptables
   CHECK(names(m.native) == Strings{"ip kube-router-filter-ipv4", "ip6 kube-router-filter-ipv6"});
-  for (const Strings& off : {Strings{"kube-router"}, Strings{"kube-router", "--use-nftables-for-netpol=false"}}) {
+  for (const Strings& off :
+       {Strings{"kube-router"}, Strings{"kube-router", "--use-nftables-for-netpol=false"}}) {
     CAPTURE(off.size());
     CHECK(component_mode(comp("kube-router", off), kernel({}, {})).native.empty());
   }
@@ -145,16 +150,15 @@ TEST_CASE("writers: flanneld's EnableNFTables from its net-conf.json") {
 }
 
 TEST_CASE("writers: k3s's hosted kube-proxy takes --kube-proxy-arg as its flags") {
-  Component c = comp("kube-proxy", {"/usr/local/bin/k3s", "server", "--kube-proxy-arg",
-                                    "proxy-mode=nftables"});
+  Component c = comp("kube-proxy",
+                     {"/usr/local/bin/k3s", "server", "--kube-proxy-arg", "proxy-mode=nftables"});
   c.host = "k3s";
   const ComponentMode m = component_mode(c, kernel({}, {}));
   CHECK(iptables_writes(m) == "none");
   CHECK(m.source.starts_with("in k3s (pid 77): "));
-  CHECK(k3s_hosted_args({"k3s", "server", "--kube-proxy-arg=proxy-mode=nftables", "--kube-proxy-arg",
-                         "v=2"},
-                        "kube-proxy-arg") ==
-        Strings{"k3s-hosted", "--proxy-mode=nftables", "--v=2"});
+  CHECK(k3s_hosted_args(
+            {"k3s", "server", "--kube-proxy-arg=proxy-mode=nftables", "--kube-proxy-arg", "v=2"},
+            "kube-proxy-arg") == Strings{"k3s-hosted", "--proxy-mode=nftables", "--v=2"});
   c.argv = {"/usr/local/bin/k3s", "server"};
   CHECK(iptables_writes(component_mode(c, kernel({}, {}))) == "nft");
 }

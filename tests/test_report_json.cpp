@@ -64,7 +64,7 @@ TEST_CASE("report json: the audit's document, key by key") {
       R"("in_audit_netns":true,"binary":"/usr/sbin/xtables-nft-multi","kind":"xtables-nft-multi",)"
       R"("mode":"nft","version":"1.8.9","source":"iptables in its root is xtables-nft-multi",)"
       R"("wrapper_pending":false,"predicted":null,)"
-                   R"("writes":{"iptables":"nft","native_tables":[],"native_source":""}})");
+      R"("writes":{"iptables":"nft","native_tables":[],"native_source":""}})");
 
   // The detector's tables with the audit's keys: "iptables" and each chain's owner, no "base".
   const ojson& nft = j.at("kernel").at("nft");

@@ -51,8 +51,8 @@ TEST_CASE("report text: no components, an unavailable backend, the bin dir and i
   a.bin.shim_installed = true;
   a.bin.state_mode = Mode::legacy;
   const std::string text = audit_text(a, {}, ReportStyle{false});
-  CHECK(text.find("components\n  none found (kubelet, kube-proxy, kube-router, calico-node, flanneld, k3s)\n\n") !=
-        std::string::npos);
+  CHECK(text.find("components\n  none found (kubelet, kube-proxy, kube-router, calico-node, "
+                  "flanneld, k3s)\n\n") != std::string::npos);
   CHECK(text.find(kHeader) == std::string::npos);
   CHECK(text.find("  nf_tables  unavailable: nf_tables module not loaded\n"
                   "  x_tables   2 tables, 2 chains, at least 12 iptables rules\n") !=

@@ -138,8 +138,8 @@ TEST_CASE("writers: kube-router with nftables netpol: its tables are its own") {
   ns.exec_ok({"nft", "add", "chain", "ip", "kube-router-filter-ipv4", "default-policy"});
   ns.exec_ok({"nft", "add", "table", "ip6", "kube-router-filter-ipv6"});
   ns.exec_ok({"nft", "add", "chain", "ip6", "kube-router-filter-ipv6", "default-policy"});
-  test::RootedProcess p(*root, ns,
-                        waiting("kube-router", {"--run-firewall=true", "--use-nftables-for-netpol"}));
+  test::RootedProcess p(
+      *root, ns, waiting("kube-router", {"--run-firewall=true", "--use-nftables-for-netpol"}));
   const test::json a = audit(ns, {"--bin-dir", "/nonexistent-iptmode"});
   const test::json& c = by_name(a, "kube-router");
   CAPTURE(c.dump());
