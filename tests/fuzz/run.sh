@@ -39,7 +39,7 @@ declare -A SOURCES=(
   [fuzz_in_root]="detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_firewalld]="audit/firewalld.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
   [fuzz_k0s_yaml]="audit/k0s_config.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
-  [fuzz_kube_proxy_mode]="audit/component_mode.cpp audit/wrapper_prediction.cpp detect/in_root.cpp detect/budget.cpp core/binary.cpp core/wrapper.cpp core/version.cpp core/mode.cpp detect/kernel.cpp detect/procfs.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
+  [fuzz_kube_proxy_mode]="audit/component_mode.cpp audit/native_writers.cpp detect/flags.cpp audit/wrapper_prediction.cpp detect/in_root.cpp detect/budget.cpp core/binary.cpp core/wrapper.cpp core/version.cpp core/mode.cpp detect/kernel.cpp detect/procfs.cpp detect/file_read.cpp core/error.cpp core/fd.cpp"
 )
 all_targets="fuzz_state fuzz_settings fuzz_config fuzz_version fuzz_procfs fuzz_binary fuzz_in_root fuzz_firewalld fuzz_k0s_yaml fuzz_kube_proxy_mode"
 targets=${FUZZ_TARGETS:-$all_targets}
