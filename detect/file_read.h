@@ -11,13 +11,9 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/file_type.h"
 
 namespace iptmode {
-
-// "a directory", "a FIFO", "a regular file without an execute bit": what a
-// file is, for notes that must name the real reason it was not used (the
-// type, never a "Permission denied" it did not cause).
-std::string_view describe_type(mode_t mode);
 
 // Opens `path_fd` (an O_PATH descriptor) for reading if, and only if, it is
 // a regular file. Opening a device node runs its driver's open routine (a

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "shim/backend.h"
 #include "shim/files.h"
 #include "shim/first_call.h"
 #include "shim/message.h"
@@ -47,6 +48,22 @@ Settings load_settings(const Place& at) {
     refuse("%s", why);
   }
   return s;
+}
+
+// Off the fast path: the exec failed. A #! script (let through by
+// version-check = off) fails with ENOENT, since its interpreter would be
+// handed /dev/fd/N, closed on exec: say so, and the fix.
+[[noreturn]] void exec_failed(int fd, const char* backend, Mode mode, const char* dir) {
+  const int e = errno;
+  char head[2] = {};
+  if (::pread(fd, head, sizeof head, 0) == 2 && head[0] == '#' && head[1] == '!')
+    refuse(
+        "%s: exec: %s: it is a #! script, which the shim cannot run from the descriptor it "
+        "checked; stage the real xtables-%s-multi (package iptables) there, or set backend-dir in "
+        "%s/%s to where it is",
+        backend, std::strerror(e), to_string(mode).data(), dir, kSettingsFile);
+  refuse("%s: exec: %s; stage a working xtables-%s-multi there", backend, std::strerror(e),
+         to_string(mode).data());
 }
 
 }  // namespace
@@ -116,18 +133,17 @@ int run(int argc, char** argv, char** envp) {
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof backend)
     refuse("%s: backend path too long", backend_dir);
 
-  const int fd = ::open(backend, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0)
-    refuse("%s: %s; stage xtables-%s-multi there, or set backend-dir in %s/%s", backend,
-           std::strerror(errno), to_string(mode).data(), dir, kSettingsFile);
-  struct stat bst {};
-  if (Trust t = check_trusted(fd, &bst); t != Trust::ok)
-    refuse("%s: %s; %s", backend, describe(t), fix_for(t));
   struct stat self {};
   if (::stat("/proc/self/exe", &self) != 0) refuse("/proc/self/exe: %s", std::strerror(errno));
-  if (self.st_dev == bst.st_dev && self.st_ino == bst.st_ino)
-    refuse("%s is the shim itself; set backend-dir in %s/%s to where the real xtables binaries are",
-           backend, dir, kSettingsFile);
+  // Every directory on the way to the backend is checked like the shim's own
+  // (shim/backend.h): whoever could write one could swap what runs.
+  const int rootfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) refuse("/: %s", std::strerror(errno));
+  BackendOpen b;
+  if (!open_backend(rootfd, backend, mode, dir, &self, b)) refuse("%s", b.why);
+  ::close(rootfd);
+  const int fd = b.fd;
+  const struct stat& bst = b.st;
 
   check_backend_version(at, backend, fd, bst, mode, have_state ? &state : nullptr,
                         settings.version_check);
@@ -136,7 +152,7 @@ int run(int argc, char** argv, char** envp) {
   // The backend replaces this process: stdin, stdout, stderr, environment
   // and exit status are its own. The fd that was checked is the one run.
   (void)::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);  // returns only on failure
-  refuse("%s: exec: %s", backend, std::strerror(errno));
+  exec_failed(fd, backend, mode, dir);
 }
 
 }  // namespace iptmode::shim

@@ -9,6 +9,7 @@
 
 #include "core/binary.h"
 #include "core/known_bad.h"
+#include "shim/backend.h"
 #include "shim/message.h"
 #include "shim/names.h"
 
@@ -56,17 +57,17 @@ void check_backend_version(const Place& at, const char* backend_path, int backen
   if (policy == VersionCheck::off) return;
   const BackendIdentity id = identity(st);
   CacheEntry entry;
-  if (state && state->cache[cache_index(mode)].valid && state->cache[cache_index(mode)].id == id) {
-    entry = state->cache[cache_index(mode)];
+  // The cache holds only files that passed the bytes check, except entries
+  // an older shim recorded without a version: those are read again.
+  const CacheEntry& cached = state ? state->cache[cache_index(mode)] : entry;
+  if (state && cached.valid && cached.id == id && cached.has_version) {
+    entry = cached;
   } else {
     const BinaryInfo info = scan(backend_fd, backend_path);
-    // A legacy binary staged under the nft name (or the reverse) would run
-    // the other backend behind everyone's back.
-    if (info.mode && *info.mode != mode)
-      refuse("%s is an iptables-%s binary, not %s; stage the right xtables binary there",
-             backend_path, to_string(*info.mode).data(), to_string(mode).data());
+    char why[kWhyMax];
+    if (!backend_bytes_ok(info, mode, backend_path, at.dir, why, sizeof why)) refuse("%s", why);
     entry = {true, id, info.version.has_value(), info.version.value_or(Version{})};
-    if (state) remember_cache(at, mode, entry);
+    if (state && !(cached.valid && cached.id == id)) remember_cache(at, mode, entry);
   }
   if (!entry.has_version) return;  // a build that does not say: nothing to check against
   const Version& v = entry.version;

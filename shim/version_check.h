@@ -12,8 +12,10 @@
 namespace iptmode::shim {
 
 // Reads the version from the cache when the backend's identity (device,
-// inode, size, mtime) is unchanged, else from the binary's bytes, and records
-// it. On a problem: warn prints one line and returns; enforce refuses.
+// inode, size, mtime) is unchanged, else from the binary's bytes, which must
+// be an xtables multi binary of `mode` (backend_bytes_ok; refused otherwise),
+// and records it. So the bytes are read only on a cache miss: a warm call
+// costs the fstat the caller made. On a problem: warn prints one line and returns; enforce refuses.
 // `state` may be null (no valid state: a -nft/-legacy name before detection).
 void check_backend_version(const Place& at, const char* backend_path, int backend_fd,
                            const struct stat& st, Mode mode, const State* state,

@@ -21,6 +21,7 @@
 
 #include "shim/names.h"
 #include "shim/state.h"
+#include "tests/support/as_nobody.h"
 #include "tests/support/netns.h"
 #include "tests/support/run.h"
 #include "tests/support/shim_env.h"
@@ -463,11 +464,12 @@ TEST_CASE("shim: a missing, untrusted or self-referencing backend is refused") {
     fs::remove(backend);
     fs::create_hard_link(dir / shim::kShimFile, backend);
     check_refused(call(ns, dir, "iptables", {"-S"}), {bpath, "the shim itself"});
-    // A copy is another file: the shim runs it, and it, finding itself as its
-    // own backend, refuses. No loop.
+    // A copy is another file, and not an xtables binary by its bytes (with
+    // version-check = off, the copy would find itself as its own backend and
+    // refuse: no loop).
     fs::remove(backend);
     fs::copy_file(dir / shim::kShimFile, backend);
-    check_refused(call(ns, dir, "iptables", {"-S"}), {bpath, "the shim itself"});
+    check_refused(call(ns, dir, "iptables", {"-S"}), {bpath, "not an xtables-nft-multi binary"});
   }
   SUBCASE("the other backend's binary under this name") {
     fs::remove(backend);
@@ -693,12 +695,12 @@ TEST_CASE("shim: version checks warn, enforce or stay quiet") {
     CHECK(r.out.starts_with(fake_ran("iptables", "1.8.10 (legacy)")));
     CHECK(r.err.empty());
   }
-  SUBCASE("a build that names no version is not judged") {
+  SUBCASE("a build that names no version, only its names, is not judged") {
     dir.write_settings(IPTMODE_BIN, fake.str(), "enforce");
-    put_fake_backend(fake.nft(), "");
+    put_fake_backend(fake.nft(), "xtables-nft-multi");
     RunResult r = call(ns, dir, "iptables", {"-S"});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.starts_with(fake_ran("iptables", "unset")));
+    CHECK(r.out.starts_with(fake_ran("iptables", "xtables-nft-multi")));
     CHECK(r.err.empty());
   }
   SUBCASE("a legacy build staged as nft is refused, whatever the policy says") {
@@ -1047,6 +1049,126 @@ TEST_CASE("shim: callers that waited for a failed detection reuse its failure (1
   RunResult later = call(ns, dir, "iptables", {"-S"});
   CHECK_MESSAGE(later.exit_code == 0, later.err);
   CHECK(later.out.starts_with(fake_ran("iptables", "1.8.9 (legacy)")));
+}
+
+}  // namespace iptmode::test
+
+namespace iptmode::test {
+namespace {
+
+// A backend-dir of its own two levels under /tmp (TempDir: root's, 0755):
+// copies of the host's xtables binaries, and the settings pointing at it.
+struct BackendDir {
+  TempDir up{"iptmode-backend-up"};
+  fs::path dir = up / "backends";
+  explicit BackendDir(const BinDir& bin, std::string_view version_check = "warn") {
+    fs::create_directory(dir);
+    fs::permissions(dir, fs::perms(0755));
+    for (const char* b : {"xtables-nft-multi", "xtables-legacy-multi"}) {
+      fs::copy_file(fs::path("/usr/sbin") / b, dir / b);
+      fs::permissions(dir / b, fs::perms(0755));
+    }
+    bin.write_settings(IPTMODE_BIN, dir.string(), version_check);
+  }
+  std::string nft() const { return (dir / "xtables-nft-multi").string(); }
+};
+
+}  // namespace
+
+TEST_CASE("shim: nobody cannot swap the backend through a directory others can write (12.6)") {
+  if (!require_root()) return;
+  Netns ns;
+  BinDir dir;
+  dir.write_state(make_state(Mode::nft));
+  BackendDir b(dir);
+  const std::string backend = b.nft();
+  RunResult ok = call(ns, dir, "iptables", {"-V"});
+  REQUIRE_MESSAGE(ok.exit_code == 0, ok.err);
+  REQUIRE(contains(ok.out, "nf_tables"));
+
+  SUBCASE("a world-writable backend-dir: nobody links the backend to bash") {
+    REQUIRE(::chmod(b.dir.c_str(), 0777) == 0);
+    // The attack itself, as nobody: it works, the directory lets it.
+    RunResult swap = run(as_nobody({"ln", "-sfn", "/bin/bash", backend}));
+    REQUIRE_MESSAGE(swap.exit_code == 0, swap.err);
+    REQUIRE(link_of(backend) == "/bin/bash");
+    // Before 12.6 this ran bash as root: "GNU bash, version ..." on stdout.
+    check_refused(call(ns, dir, "iptables", {"-V"}), {backend, b.dir.string(), "chmod go-w"});
+  }
+  SUBCASE("a world-writable directory above it") {
+    REQUIRE(::chmod(b.up.path().c_str(), 0777) == 0);
+    check_refused(call(ns, dir, "iptables", {"-V"}), {backend, b.up.path().string(), "chmod go-w"});
+  }
+  SUBCASE("a sticky directory above it keeps root's entries, not others'") {
+    REQUIRE(::chmod(b.up.path().c_str(), 01777) == 0);  // as /tmp
+    RunResult r = call(ns, dir, "iptables", {"-V"});
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    REQUIRE(::chown(b.dir.c_str(), 65534, 65534) == 0);
+    check_refused(call(ns, dir, "iptables", {"-V"}), {backend, "not root's", "chown root"});
+  }
+  SUBCASE("a link into a directory others can write") {
+    TempDir other{"iptmode-backend-other"};
+    fs::copy_file("/usr/sbin/xtables-nft-multi", other / "xtables-nft-multi");
+    REQUIRE(::chmod(other.path().c_str(), 0777) == 0);
+    fs::remove(backend);
+    fs::create_symlink(other / "xtables-nft-multi", backend);
+    check_refused(call(ns, dir, "iptables", {"-V"}),
+                  {backend, other.path().string(), "chmod go-w"});
+  }
+}
+
+TEST_CASE("shim: a backend that is not an xtables binary by its bytes is refused (12.6, 12.10)") {
+  if (!require_root()) return;
+  Netns ns;
+  BinDir dir;
+  dir.write_state(make_state(Mode::nft));
+  BackendDir b(dir);
+  const std::string backend = b.nft();
+
+  SUBCASE("root's own /bin/bash, linked in by root") {
+    fs::remove(backend);
+    fs::create_symlink("/bin/bash", backend);
+    check_refused(call(ns, dir, "iptables", {"-V"}),
+                  {backend, "not an xtables-nft-multi binary", "stage the real one"});
+    // version-check = off is the operator's word that it is one: it runs.
+    dir.write_settings(IPTMODE_BIN, b.dir.string(), "off");
+    RunResult r = call(ns, dir, "iptables", {"--version"});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "bash"));
+  }
+  SUBCASE("a #! script: refused, naming the fix, whatever version-check says") {
+    put_file(backend, "#!/bin/sh\nexec /usr/sbin/xtables-nft-multi \"$@\"\n", 0755);
+    for (const char* policy : {"warn", "off"}) {
+      CAPTURE(policy);
+      dir.write_settings(IPTMODE_BIN, b.dir.string(), policy);
+      // Before 12.10 this said only "exec: No such file or directory".
+      check_refused(call(ns, dir, "iptables", {"-V"}),
+                    {backend, "#! script", "stage the real xtables-nft-multi"});
+    }
+  }
+  SUBCASE("the cache does not keep a file it would refuse") {
+    // A warm cache for the real binary, then the same name replaced.
+    REQUIRE(call(ns, dir, "iptables", {"-V"}).exit_code == 0);
+    put_file(backend, "#!/bin/sh\necho hello\n", 0755);
+    check_refused(call(ns, dir, "iptables", {"-V"}), {backend, "#! script"});
+  }
+}
+
+TEST_CASE("shim: control bytes in argv[0] or a path are escaped in its refusal (12.10)") {
+  if (!require_root()) return;
+  Netns ns;
+  BinDir dir;
+  dir.write_state(make_state(Mode::nft));
+  const std::string name = "ipt\x1b]0;owned\x07\rables\x1b[2J";
+  fs::create_symlink(shim::kShimFile, dir / name);
+  RunResult r = call(ns, dir, name, {"-S"});
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\r') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+  CHECK(contains(r.err, "ipt\\x1b]0;owned\\x07\\x0dables\\x1b[2J"));
+  CHECK(lines(r.err).size() == 1);
 }
 
 }  // namespace iptmode::test
