@@ -7,11 +7,61 @@
 
 #include <sys/stat.h>
 
+#include "core/paths.h"
+#include "detect/file_read.h"
 #include "detect/in_root.h"
+#include "shim/backend.h"
 #include "shim/files.h"
 #include "shim/names.h"
 
 namespace iptmode {
+namespace {
+
+// The backend as the shim opens and checks it (shim/backend.h, the very
+// code): each refusal the shim would make on a call through that backend,
+// in its words. A missing one is BACKEND_MISSING's (only the mode in use
+// matters there), not a refusal here.
+void check_backend(int rootfd, const std::string& dir, const shim::Settings& settings,
+                   const struct stat* shim_st, StagedBackend& sb,
+                   std::vector<std::string>& refusals) {
+  shim::BackendOpen bo;
+  const bool opened =
+      shim::open_backend(rootfd, sb.path.c_str(), sb.mode, dir.c_str(), shim_st, bo);
+  const UniqueFd fd(bo.fd);
+  if (!opened) {
+    // The note says what is wrong with the file, without its path (the
+    // finding names it) or the shim's fix (the finding has its own).
+    std::string_view note = bo.why;
+    if (note.starts_with(sb.path + ": ")) note.remove_prefix(sb.path.size() + 2);
+    sb.note = std::string(note.substr(0, note.find("; ")));
+    sb.refused = !bo.missing;
+    if (sb.refused) refusals.emplace_back(bo.why);
+    return;
+  }
+  auto info = read_binary(fd.get());
+  if (!info) {
+    sb.note = info.error().message;
+    return;
+  }
+  sb.info = *info;
+  char why[shim::kWhyMax];
+  if (settings.version_check != VersionCheck::off &&
+      !shim::backend_bytes_ok(*info, sb.mode, sb.path.c_str(), dir.c_str(), why, sizeof why))
+    refusals.emplace_back(why);
+}
+
+// The bin dir's shim against the package's: an upgrade replaces only the
+// package's, and only `shim install` (or `shim watch`) copies it over.
+bool differs_from_package(int rootfd, int dirfd) {
+  constexpr std::size_t kLimit = 64 * 1024 * 1024;
+  auto resolved = resolve_in_root(rootfd, kPackagedShim);
+  if (!resolved) return false;  // not installed from the package: nothing to compare
+  auto packaged = read_file_bounded(rootfd, resolved->path.substr(1), kLimit);
+  auto have = read_file_bounded(dirfd, shim::kShimFile, kLimit);
+  return packaged && have && *packaged != *have;
+}
+
+}  // namespace
 
 BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
   BinDirState b;
@@ -42,10 +92,13 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
   }
   b.shim_binary = ::faccessat(dirfd.get(), shim::kShimFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
   b.shim_installed = b.shim_binary;
+  if (b.shim_binary && differs_from_package(root->get(), dirfd.get()))
+    b.packaged_shim_differs = kPackagedShim;
   for (const auto& n : b.names) b.shim_installed = b.shim_installed && n.points_to_shim;
 
   struct stat dst {};
-  if (::fstat(dirfd.get(), &dst) != 0 || !shim::dir_trusted(dst))
+  const bool dir_ok = ::fstat(dirfd.get(), &dst) == 0 && shim::dir_trusted(dst);
+  if (!dir_ok)
     b.shim_refusals.push_back(fmt::format(
         "{}: the shim's directory must be owned by root and not writable by group or others; "
         "chown root {} && chmod go-w {}",
@@ -59,18 +112,16 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
   }
   b.backend_dir = settings.backend_dir[0] ? settings.backend_dir : dir;
 
+  struct stat shim_st {};
+  const bool have_shim = ::fstatat(dirfd.get(), shim::kShimFile, &shim_st, 0) == 0;
   for (Mode m : {Mode::nft, Mode::legacy}) {
     StagedBackend sb{m, fmt::format("{}/xtables-{}-multi", b.backend_dir, to_string(m)),
                      std::nullopt, ""};
-    auto r = resolve_in_root(root->get(), sb.path);
-    auto fd = r ? open_in_root(root->get(), r->path) : Result<UniqueFd>(std::unexpected(r.error()));
-    if (!fd) {
-      sb.note = fd.error().message;
-    } else if (auto info = read_binary(fd->get())) {
-      sb.info = *info;
-    } else {
-      sb.note = info.error().message;
-    }
+    std::vector<std::string> refusals;
+    check_backend(root->get(), dir, settings, have_shim ? &shim_st : nullptr, sb, refusals);
+    // Through an untrusted bin dir the shim stops at the directory (above).
+    if (dir_ok || b.backend_dir != dir)
+      b.shim_refusals.insert(b.shim_refusals.end(), refusals.begin(), refusals.end());
     b.backends.push_back(std::move(sb));
   }
 

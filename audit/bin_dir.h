@@ -24,6 +24,7 @@ struct StagedBackend {
   std::string path;
   std::optional<BinaryInfo> info;  // unset: missing or unreadable (see note)
   std::string note;
+  bool refused = false;  // there, but the shim would refuse it (a SHIM_REFUSES of its own)
 };
 
 struct BinDirState {
@@ -39,6 +40,9 @@ struct BinDirState {
   // Every refusal the shim would make on a call, in its own words (file and
   // fix): the files are read with the shim's own code (shim/files.h).
   std::vector<std::string> shim_refusals;
+  // The package's shim (kPackagedShim, under the host root) when the bin
+  // dir's copy differs from it: a package upgrade without `shim watch`.
+  std::string packaged_shim_differs;
 };
 
 // `dir` is read under `host_root`.

@@ -160,10 +160,20 @@ void shim(const AuditEvidence& a, std::vector<Finding>& out) {
                   "the shim refuses every iptables call: " + why,
                   {why},
                   why.substr(why.rfind("; ") == std::string::npos ? 0 : why.rfind("; ") + 2)});
+  if (a.bin.shim_binary && !a.bin.packaged_shim_differs.empty())
+    out.push_back(Finding{
+        "SHIM_OUTDATED",
+        Severity::warning,
+        fmt::format("{}/iptmode-shim differs from the package's {}: the package was upgraded "
+                    "and the bin dir still runs the old shim (`iptmode shim watch` copies it on "
+                    "its next event; without it nothing does)",
+                    a.bin.dir, a.bin.packaged_shim_differs),
+        {fmt::format("{}/iptmode-shim", a.bin.dir), a.bin.packaged_shim_differs},
+        fmt::format("iptmode shim install --bin-dir {}", a.bin.dir)});
   if (a.bin.shim_installed) {
     const Mode m = a.bin.state_mode.value_or(a.decision.mode);
     for (const auto& b : a.bin.backends)
-      if (b.mode == m && !b.info)
+      if (b.mode == m && !b.info && !b.refused)
         out.push_back(Finding{
             "BACKEND_MISSING",
             Severity::error,

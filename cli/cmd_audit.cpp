@@ -1,6 +1,7 @@
 #include "cli/cmd_audit.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "audit/gather.h"
 #include "audit/report.h"
 #include "cli/exit_codes.h"
+#include "core/file_type.h"
 #include "shim/files.h"
 
 namespace iptmode::cli {
@@ -27,6 +29,16 @@ Result<void> write_metrics(const std::string& path, const std::string& text) {
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd) return fail(fmt::format("{}: {}", dir, std::strerror(errno)));
+  // The rename would put a regular file in place of whatever is there: a
+  // device (/dev/full), a FIFO, a socket. A symlink, even to a regular file,
+  // is refused too: the rename would replace the link, and writing through
+  // it would let the link's owner steer what root writes.
+  struct stat st {};
+  if (::fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+    return fail(
+        fmt::format("--prometheus {}: {}, not a regular file; name a regular file (or one "
+                    "not there yet) in node_exporter's textfile directory",
+                    path, describe_type(st.st_mode)));
   if (int err = shim::write_atomic(dirfd.get(), name.c_str(), text.data(), text.size(), 0644))
     return fail(fmt::format("{}: {}", path, std::strerror(err)));
   return {};

@@ -17,8 +17,10 @@
 #include "cli/bin_dir.h"
 #include "cli/cmd_detect.h"
 #include "cli/exit_codes.h"
+#include "core/paths.h"
 #include "detect/config.h"
 #include "detect/file_read.h"
+#include "shim/backend.h"
 #include "shim/files.h"
 #include "shim/names.h"
 
@@ -46,7 +48,7 @@ Result<std::string> find_shim(const ShimOptions& opts) {
   const std::string dir = self->substr(0, self->rfind('/'));
   for (const std::string& candidate :
        {dir + "/iptmode-shim", dir + "/../libexec/iptmode/iptmode-shim",
-        std::string("/usr/libexec/iptmode/iptmode-shim")})
+        std::string(kPackagedShim)})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   return fail(
       fmt::format("no iptmode-shim beside {} or in /usr/libexec/iptmode; pass --shim PATH", *self));
@@ -94,7 +96,7 @@ Result<void> copy_shim(int dirfd, const std::string& dir, const std::string& shi
 
 // Settings: the detector is this iptmode; backend-dir as asked or as it was;
 // version-check from /etc/iptmode/iptmode.conf where it says.
-Result<void> record_settings(int dirfd, const std::string& dir, const ShimOptions& opts) {
+Result<shim::Settings> want_settings(int dirfd, const std::string& dir, const ShimOptions& opts) {
   auto settings = load_settings(dirfd, dir);
   if (!settings) return std::unexpected(settings.error());
   auto self = self_path();
@@ -119,7 +121,22 @@ Result<void> record_settings(int dirfd, const std::string& dir, const ShimOption
     (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
                         config->backend_dir.c_str());
   }
-  return store_settings(dirfd, dir, *settings);
+  return settings;
+}
+
+// The shim would refuse every call through a backend-dir others can write
+// (or with such a directory above it): refused here, before anything changes,
+// by the shim's own check (shim/backend.h). One not there yet is not refused:
+// k0s stages the backends when it starts, and the audit says BACKEND_MISSING.
+Result<void> check_backend_dir(const shim::Settings& s, const std::string& bin_dir) {
+  const std::string dir = s.backend_dir[0] ? std::string(s.backend_dir) : bin_dir;
+  const UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail(fmt::format("/: {}", std::strerror(errno)));
+  char why[shim::kWhyMax];
+  bool missing = false;
+  if (!shim::backend_dir_trusted(root.get(), dir.c_str(), why, sizeof why, &missing) && !missing)
+    return fail(fmt::format("backend-dir {}: {}", dir, why));
+  return {};
 }
 
 Result<void> relink_all(int dirfd, const std::string& dir, const std::string& target,
@@ -137,12 +154,16 @@ Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd,
   std::vector<std::string> changed;
   auto plan = plan_install(dirfd, shim_path);
   if (!plan) return std::unexpected(plan.error());
+  auto settings = want_settings(dirfd, opts.bin_dir, opts);
+  if (!settings) return std::unexpected(settings.error());
+  if (auto r = check_backend_dir(*settings, opts.bin_dir); !r) return std::unexpected(r.error());
   // The binary goes in before any name points at it.
   if (plan->copy_shim) {
     if (auto r = copy_shim(dirfd, opts.bin_dir, shim_path); !r) return std::unexpected(r.error());
     changed.emplace_back(shim::kShimFile);
   }
-  if (auto r = record_settings(dirfd, opts.bin_dir, opts); !r) return std::unexpected(r.error());
+  if (auto r = store_settings(dirfd, opts.bin_dir, *settings); !r)
+    return std::unexpected(r.error());
   if (auto r = relink_all(dirfd, opts.bin_dir, shim::kShimFile, &changed); !r)
     return std::unexpected(r.error());
   return changed;
@@ -161,6 +182,10 @@ int run_shim_install(const ShimOptions& opts) {
   if (opts.dry_run) {
     auto plan = plan_install(dirfd->get(), *shim_path);
     if (!plan) return error_exit(plan.error().message);
+    auto settings = want_settings(dirfd->get(), opts.bin_dir, opts);
+    if (!settings) return error_exit(settings.error().message);
+    if (auto r = check_backend_dir(*settings, opts.bin_dir); !r)
+      return error_exit(r.error().message);
     if (plan->copy_shim)
       fmt::print("copy {} to {}/{}\n", *shim_path, opts.bin_dir, shim::kShimFile);
     fmt::print("record settings in {}/{}\n", opts.bin_dir, shim::kSettingsFile);
@@ -173,6 +198,9 @@ int run_shim_install(const ShimOptions& opts) {
   }
   auto changed = install(opts, dirfd->get(), *shim_path);
   if (!changed) return error_exit(changed.error().message);
+  // An install by hand ends what an uninstall asked of `shim watch`.
+  if (::unlinkat(dirfd->get(), shim::kUninstalledFile, 0) == 0)
+    changed->emplace_back(fmt::format("{} removed", shim::kUninstalledFile));
   if (changed->empty())
     fmt::print("{}: the shim was installed already\n", opts.bin_dir);
   else
@@ -208,9 +236,20 @@ int run_shim_uninstall(const ShimOptions& opts) {
         fmt::print("link {}/{} -> {}\n", opts.bin_dir, name, target);
     fmt::print("remove {}/{{{}, {}, {}, {}}}\n", opts.bin_dir, shim::kShimFile, shim::kSettingsFile,
                shim::kStateFile, shim::kLockFile);
+    fmt::print("record {}/{} (shim watch leaves the names alone)\n", opts.bin_dir,
+               shim::kUninstalledFile);
     return kExitOk;
   }
   // Only names that still point at the shim: k0s may have relinked some already.
+  // First the marker: a running `shim watch` sees the names change next and
+  // must find it, or it would put the shim straight back.
+  static constexpr std::string_view kMarker =
+      "iptmode shim uninstall was run here: iptmode shim watch does not reinstall the shim while "
+      "this file exists; iptmode shim install removes it\n";
+  if (int err = shim::write_atomic(dirfd->get(), shim::kUninstalledFile, kMarker.data(),
+                                   kMarker.size(), 0644))
+    return error_exit(
+        fmt::format("{}/{}: {}", opts.bin_dir, shim::kUninstalledFile, std::strerror(err)));
   for (auto name : shim::kNames) {
     if (link_target(dirfd->get(), std::string(name)) != std::string(shim::kShimFile)) continue;
     if (auto r = replace_link(dirfd->get(), opts.bin_dir, std::string(name), target); !r)
@@ -238,17 +277,32 @@ int run_shim_watch(const ShimOptions& opts) {
           IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
     return error_exit(fmt::format("{}: inotify: {}", opts.bin_dir, std::strerror(errno)));
 
-  auto ensure = [&]() -> bool {
-    auto changed = install(opts, dirfd->get(), *shim_path);
-    if (!changed) {
-      fmt::print(stderr, "iptmode: {}\n", changed.error().message);
-      return false;
+  // Only a vanished directory ends the watch: any other install error is
+  // one line, and the next event tries again. After a `shim uninstall` (its
+  // marker) the names are left alone until `shim install` removes it.
+  bool paused = false;
+  auto ensure = [&]() {
+    if (::faccessat(dirfd->get(), shim::kUninstalledFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (!paused)
+        fmt::print(stderr,
+                   "iptmode: {0}: `iptmode shim uninstall` left {0}/{1}: not reinstalling the "
+                   "shim; `iptmode shim install` resumes, `systemctl stop iptmode-shim-watch` "
+                   "stops this watch\n",
+                   opts.bin_dir, shim::kUninstalledFile);
+      paused = true;
+      return;
     }
-    if (!changed->empty()) fmt::print("reinstalled: {}\n", fmt::join(*changed, ", "));
+    if (paused)
+      fmt::print("{}: {} is gone: watching again\n", opts.bin_dir, shim::kUninstalledFile);
+    paused = false;
+    auto changed = install(opts, dirfd->get(), *shim_path);
+    if (!changed)
+      fmt::print(stderr, "iptmode: {}; trying again on the next change\n", changed.error().message);
+    else if (!changed->empty())
+      fmt::print("reinstalled: {}\n", fmt::join(*changed, ", "));
     (void)std::fflush(stdout);
-    return true;
   };
-  if (!ensure()) return kExitError;
+  ensure();
   fmt::print("watching {}\n", opts.bin_dir);
   (void)std::fflush(stdout);
 
@@ -267,7 +321,7 @@ int run_shim_watch(const ShimOptions& opts) {
     }
     if (r == 0) {
       pending = false;
-      if (!ensure()) return kExitError;
+      ensure();
       continue;
     }
     ssize_t n = ::read(ino.get(), buf, sizeof buf);

@@ -7,4 +7,9 @@ namespace iptmode {
 // The directory k0s links the six iptables names in, and the shim's home.
 inline constexpr const char* kDefaultBinDir = "/var/lib/k0s/bin";
 
+// Where the package installs the shim (packaging/packaging.cmake): `shim
+// install` copies it from there into the bin dir, and the audit compares the
+// two (an upgrade replaces only this one).
+inline constexpr const char* kPackagedShim = "/usr/libexec/iptmode/iptmode-shim";
+
 }  // namespace iptmode

@@ -17,6 +17,9 @@ inline constexpr const char* kShimFile = "iptmode-shim";
 inline constexpr const char* kStateFile = "iptmode-shim.state";
 inline constexpr const char* kSettingsFile = "iptmode-shim.conf";
 inline constexpr const char* kLockFile = "iptmode-shim.lock";
+// Left by `iptmode shim uninstall`: `shim watch` does not put the shim back
+// while it is there; `iptmode shim install` removes it.
+inline constexpr const char* kUninstalledFile = "iptmode-shim.uninstalled";
 
 struct NameRoute {
   bool known = false;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1526,4 +1527,144 @@ TEST_CASE("audit: k0s's next choice by save lines matches the real iptables-save
     CHECK(real_save_lines(ns, *root, "legacy") == legacy);
     CHECK(real_save_lines(ns, *root, "nft") == nft);
   }
+}
+
+TEST_CASE(
+    "audit: a backend the shim would refuse is SHIM_REFUSES, by the shim's own checks (12.6)") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot bin;
+  shim_bin_dir(bin, "/bin", iptmode::Mode::nft);
+  const std::string dir = (bin.dir() / "bin").string();
+  TestRoot staged;
+  staged.copy_in("/usr/sbin/xtables-nft-multi", "/b/xtables-nft-multi");
+  staged.copy_in("/usr/sbin/xtables-legacy-multi", "/b/xtables-legacy-multi");
+  const std::string bdir = staged.host_path("/b").string();
+  const std::string backend = bdir + "/xtables-nft-multi";
+  bin.write_file("/bin/iptmode-shim.conf", "backend-dir = " + bdir + "\nversion-check = warn\n");
+  Audit a = run_audit(ns, {"--bin-dir", dir});
+  CHECK(findings(a.j, "SHIM_REFUSES").empty());
+  CHECK_FALSE(has_finding(a.j, "BACKEND_MISSING"));
+
+  // The audit's finding names the backend and the fix, and the shim refuses
+  // a call with the very words of one of them.
+  auto refused = [&](std::initializer_list<std::string_view> needles) {
+    Audit r = run_audit(ns, {"--bin-dir", dir});
+    INFO("audit --json: " << r.j.dump(2));
+    CHECK(r.r.exit_code == 1);
+    const auto fs = findings(r.j, "SHIM_REFUSES");
+    REQUIRE_FALSE(fs.empty());
+    CHECK_FALSE(has_finding(r.j, "BACKEND_MISSING"));  // it is there: refused, not missing
+    RunResult s = ns.exec({dir + "/iptables", "-V"});
+    INFO("shim: " << s.err);
+    CHECK(s.exit_code == 1);
+    bool same = false;
+    for (const json* f : fs) {
+      CHECK(f->at("severity") == "error");
+      CHECK_FALSE(str(f->at("remedy")).empty());
+      if (!contains(s.err, str(f->at("evidence").at(0)))) continue;
+      same = true;
+      for (auto n : needles) CHECK_MESSAGE(contains(str(f->at("message")), n), n);
+    }
+    CHECK_MESSAGE(same, "no finding in the shim's words");
+  };
+  SUBCASE("nobody links the backend to bash in a world-writable backend-dir") {
+    REQUIRE(::chmod(bdir.c_str(), 0777) == 0);
+    RunResult swap = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "ln",
+                          "-sfn", "/bin/bash", backend});
+    REQUIRE_MESSAGE(swap.exit_code == 0, swap.err);
+    refused({backend, "chmod go-w " + bdir});
+  }
+  SUBCASE("root's /bin/bash, a #! script, a FIFO as the backend") {
+    fs::remove(backend);
+    fs::create_symlink("/bin/bash", backend);
+    refused({backend, "not an xtables-nft-multi binary"});
+    fs::remove(backend);
+    staged.write_file("/b/xtables-nft-multi",
+                      "#!/bin/sh\nexec /usr/sbin/xtables-nft-multi \"$@\"\n", 0755);
+    refused({backend, "#! script", "stage the real xtables-nft-multi"});
+    fs::remove(backend);
+    REQUIRE(::mkfifo(backend.c_str(), 0755) == 0);
+    refused({backend, "a FIFO, not a regular file"});  // and neither blocked on it
+  }
+}
+
+TEST_CASE("audit: --prometheus refuses a target that is not a regular file (12.3)") {
+  if (!require_root()) return;
+  Netns ns;
+  TempDir out{"iptmode-prom"};
+  auto lstat_of = [](const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st;
+  };
+  auto refused = [&](const fs::path& target, std::string_view type) {
+    Audit a = run_audit(ns, {"--prometheus", target.string()});
+    INFO(a.r.err);
+    CHECK(a.r.exit_code == 2);
+    const auto ls = lines(a.r.err);
+    REQUIRE(ls.size() >= 1);
+    CHECK(contains(ls.back(), "--prometheus " + target.string() + ": " + std::string(type) +
+                                  ", not a regular file"));
+  };
+  // A device like /dev/full (1, 7), made here: the real one is not touched.
+  const fs::path dev = out / "full";
+  REQUIRE(::mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0);
+  refused(dev, "a character device");
+  CHECK(S_ISCHR(lstat_of(dev).st_mode));
+  CHECK(lstat_of(dev).st_rdev == makedev(1, 7));
+  const fs::path fifo = out / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  refused(fifo, "a FIFO");
+  CHECK(S_ISFIFO(lstat_of(fifo).st_mode));
+  fs::create_directory(out / "dir");
+  refused(out / "dir", "a directory");
+  CHECK(fs::is_directory(out / "dir"));
+  // A symlink, even to a regular file: the rename would replace the link.
+  std::ofstream(out / "real.prom") << "x\n";
+  fs::create_symlink(out / "real.prom", out / "link.prom");
+  refused(out / "link.prom", "a symlink");
+  CHECK(fs::is_symlink(out / "link.prom"));
+  fs::create_symlink("/dev/null", out / "null.prom");
+  refused(out / "null.prom", "a symlink");
+  // Nothing else was left behind (no temporary), and a regular file is
+  // still replaced whole.
+  Audit a = run_audit(ns, {"--prometheus", (out / "real.prom").string()});
+  std::ifstream in(out / "real.prom");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(contains(text, "iptmode_audit_success 1"));
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(out.path())) names.insert(e.path().filename());
+  CHECK(names ==
+        std::set<std::string>{"full", "fifo", "dir", "real.prom", "link.prom", "null.prom"});
+}
+
+TEST_CASE("audit: SHIM_OUTDATED when the package's shim is newer than the bin dir's") {
+  if (!require_root()) return;
+  Netns ns;
+  hint(ns, "nft");
+  TestRoot host;
+  install_xtables(host, "nft");
+  shim_bin_dir(host, "/var/lib/k0s/bin", iptmode::Mode::nft);
+  const std::vector<std::string> args{"--host-root", host.dir().string(), "--bin-dir",
+                                      "/var/lib/k0s/bin"};
+  // Not installed from the package: nothing to compare with.
+  CHECK_FALSE(has_finding(run_audit(ns, args).j, "SHIM_OUTDATED"));
+  // The package's copy is the one in the bin dir.
+  host.copy_in(SHIM_BIN, "/usr/libexec/iptmode/iptmode-shim");
+  CHECK_FALSE(has_finding(run_audit(ns, args).j, "SHIM_OUTDATED"));
+  // An upgrade replaced the package's copy only.
+  std::ifstream in(SHIM_BIN, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bytes += "upgrade";
+  host.write_file("/usr/libexec/iptmode/iptmode-shim", bytes, 0755);
+  Audit a = run_audit(ns, args);
+  INFO("audit --json: " << a.j.dump(2));
+  const json& f = finding(a.j, "SHIM_OUTDATED");
+  CHECK(f.at("severity") == "warning");
+  CHECK(contains(str(f.at("message")),
+                 "/var/lib/k0s/bin/iptmode-shim differs from the package's "
+                 "/usr/libexec/iptmode/iptmode-shim"));
+  CHECK(f.at("remedy") == "iptmode shim install --bin-dir /var/lib/k0s/bin");
 }

@@ -395,6 +395,34 @@ TEST_CASE("audit findings: SHIM_STATE_DRIFT") {
   CHECK_FALSE(has(find_problems(b), "SHIM_STATE_DRIFT"));
 }
 
+TEST_CASE("audit findings: SHIM_OUTDATED when the bin dir's shim is not the package's") {
+  AuditEvidence a = node(Mode::nft);
+  install_shim(a, Mode::nft);
+  CHECK_FALSE(has(find_problems(a), "SHIM_OUTDATED"));
+  a.bin.packaged_shim_differs = "/usr/libexec/iptmode/iptmode-shim";
+  auto f = find_problems(a);
+  const Finding& o = only(f, "SHIM_OUTDATED");
+  CHECK(o.severity == Severity::warning);
+  CHECK(contains(o.message,
+                 "/var/lib/k0s/bin/iptmode-shim differs from the package's "
+                 "/usr/libexec/iptmode/iptmode-shim"));
+  CHECK(o.remedy == "iptmode shim install --bin-dir /var/lib/k0s/bin");
+}
+
+TEST_CASE("audit findings: a backend the shim refuses is not also BACKEND_MISSING") {
+  AuditEvidence a = node(Mode::nft);
+  install_shim(a, Mode::nft);
+  a.bin.backends[0].info.reset();
+  a.bin.backends[0].refused = true;
+  a.bin.shim_refusals.push_back(
+      "/var/lib/k0s/bin/xtables-nft-multi: a FIFO, not a regular file; "
+      "stage xtables-nft-multi there");
+  auto f = find_problems(a);
+  CAPTURE(codes(f));
+  CHECK_FALSE(has(f, "BACKEND_MISSING"));
+  CHECK(only(f, "SHIM_REFUSES").remedy == "stage xtables-nft-multi there");
+}
+
 TEST_CASE("audit findings: BACKEND_MISSING for the backend the shim dispatches to") {
   SUBCASE("the recorded mode's backend is missing") {
     AuditEvidence a = node(Mode::nft);

@@ -442,3 +442,110 @@ TEST_CASE("shim install: a file that is not an iptmode-shim is refused (12.2)") 
 }
 
 }  // namespace iptmode::test
+
+namespace iptmode::test {
+namespace {
+
+bool has_text(int fd, std::string& text, std::string_view needle) {
+  return read_until(
+      fd, text, [needle](const std::string& t) { return contains(t, needle); },
+      Clock::now() + std::chrono::seconds(30));
+}
+
+// k0s restarting: each name removed and linked again to its backend.
+void k0s_relinks(const BinDir& dir) {
+  for (const auto& n : six_names()) {
+    REQUIRE(::unlink(dir.str(n).c_str()) == 0);
+    REQUIRE(::symlink("xtables-nft-multi", dir.str(n).c_str()) == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("shim install: a backend-dir others could write is refused (12.6)") {
+  if (!require_root()) return;
+  BinDir dir(false);
+  const auto before = snapshot(dir.path());
+  TempDir up{"iptmode-backend-up"};
+  const fs::path backends = up / "backends";
+  fs::create_directory(backends);
+  for (const char* b : {"xtables-nft-multi", "xtables-legacy-multi"})
+    fs::copy_file(fs::path("/usr/sbin") / b, backends / b);
+  auto install = [&](bool dry) {
+    std::vector<std::string> argv = install_argv(dir.path());
+    argv.insert(argv.end(), {"--backend-dir", backends.string()});
+    if (dry) argv.push_back("--dry-run");
+    return run(argv);
+  };
+  for (const auto& [writable, mode] :
+       {std::pair{backends, mode_t{0777}}, std::pair{backends, mode_t{0775}},
+        std::pair{up.path(), mode_t{0757}}}) {
+    CAPTURE(writable.string());
+    CAPTURE(mode);
+    REQUIRE(::chmod(writable.c_str(), mode) == 0);
+    for (bool dry : {false, true}) {
+      RunResult r = install(dry);
+      CHECK(r.exit_code == 2);
+      CHECK(lines(r.err).size() == 1);
+      CHECK(contains(r.err, "backend-dir " + backends.string()));
+      CHECK(contains(r.err, writable.string() + ": a directory on the way"));
+      CHECK(contains(r.err, "chmod go-w " + writable.string()));
+    }
+    REQUIRE(::chmod(writable.c_str(), 0755) == 0);
+  }
+  check_same(before, snapshot(dir.path()));
+  RunResult ok = install(false);
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+}
+
+TEST_CASE("shim watch: an install error is one line, and the next change is tried again (12.10)") {
+  if (!require_root()) return;
+  BinDir dir;
+  Child watcher(
+      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  std::string out, err;
+  REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "watching "), out);
+  const std::string good = slurp(dir.settings_path());
+  // Settings the install cannot read back: it fails, the watch says so.
+  put_file(dir.settings_path(), "version-check = maybe\n");
+  REQUIRE_MESSAGE(has_text(watcher.get().err.get(), err, "trying again on the next change"), err);
+  CHECK(lines(err).size() == 1);
+  CHECK(contains(err, dir.settings_path().string()));
+  // Still watching: fixed, and k0s relinking, the shim goes back.
+  put_file(dir.settings_path(), good);
+  out.clear();
+  k0s_relinks(dir);
+  REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "ip6tables-restore"), out);
+  check_installed(dir);
+}
+
+TEST_CASE("shim watch: a manual uninstall is not undone, and says how to go on (12.10)") {
+  if (!require_root()) return;
+  BinDir dir;
+  dir.write_state(make_state(Mode::nft));
+  Child watcher(
+      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  std::string out, err;
+  REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "watching "), out);
+
+  run_ok(uninstall_argv(dir.path()));
+  // The watch saw the names change (its line comes after its quiet moment,
+  // when it would have reinstalled) and left them.
+  REQUIRE_MESSAGE(has_text(watcher.get().err.get(), err, "not reinstalling"), err);
+  CHECK(contains(err, "iptmode shim install"));
+  CHECK(contains(err, "systemctl stop iptmode-shim-watch"));
+  check_k0s_links(dir, "xtables-nft-multi");
+  CHECK(exists_nofollow(dir / shim::kUninstalledFile));
+
+  // `shim install` by hand ends it: the marker goes, the watch resumes.
+  RunResult r = run_ok(install_argv(dir.path()));
+  CHECK(contains(r.out, std::string(shim::kUninstalledFile) + " removed"));
+  CHECK_FALSE(exists_nofollow(dir / shim::kUninstalledFile));
+  REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "watching again"), out);
+  out.clear();
+  k0s_relinks(dir);
+  REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "ip6tables-restore"), out);
+  check_installed(dir);
+}
+
+}  // namespace iptmode::test
