@@ -1600,10 +1600,10 @@ TEST_CASE("audit: --prometheus refuses a target that is not a regular file (12.3
     return st;
   };
   auto refused = [&](const fs::path& target, std::string_view type) {
-    Audit a = run_audit(ns, {"--prometheus", target.string()});
-    INFO(a.r.err);
-    CHECK(a.r.exit_code == 2);
-    const auto ls = lines(a.r.err);
+    RunResult r = ns.exec(audit_argv({"--prometheus", target.string()}));
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    const auto ls = lines(r.err);
     REQUIRE(ls.size() >= 1);
     CHECK(contains(ls.back(), "--prometheus " + target.string() + ": " + std::string(type) +
                                   ", not a regular file"));
