@@ -9,6 +9,7 @@
 #include "audit/bin_dir.h"
 #include "audit/component_mode.h"
 #include "audit/firewalld.h"
+#include "audit/foreign_rules_read.h"
 #include "audit/k0s_config.h"
 #include "detect/decide.h"
 #include "detect/evidence.h"
@@ -52,6 +53,7 @@ struct AuditEvidence {
   // kernel release as k0s reads it.
   std::optional<Component> k0s;
   std::string osrelease;
+  ForeignRules foreign;  // native rules in the iptables tables
 };
 
 }  // namespace iptmode

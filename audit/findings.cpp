@@ -515,6 +515,68 @@ void firewalld(const AuditEvidence& a, std::vector<Finding>& out) {
                           fmt::join(fixes, " "))});
 }
 
+// Who probably put a native rule there: the chain's writer by name (it
+// writes natively too, or a library does it for it), calico by its "cali:"
+// comments; nothing in a rule names the nft CLI.
+std::string foreign_writer(const ForeignRule& r) {
+  if (r.comment.starts_with("cali:")) return "calico (its cali: comment)";
+  const std::string_view owner = chain_owner(r.chain);
+  if (owner != "other") return fmt::format("{} (by the chain name {})", owner, r.chain);
+  return "unknown: a native nft writer (nft CLI or a library)";
+}
+
+std::string foreign_line(const ForeignRule& r) {
+  std::string where = r.handle
+                          ? fmt::format("{} {} {} handle {}", r.family, r.table, r.chain, *r.handle)
+                          : fmt::format("{} {} chain {}", r.family, r.table, r.chain);
+  std::string line = fmt::format("{}: {} -> {}: {}; writer: {}", where, r.verdict.expr,
+                                 to_string(r.verdict.outcome), r.verdict.why, foreign_writer(r));
+  if (!r.comment.empty()) line += fmt::format("; comment \"{}\"", r.comment);
+  return line;
+}
+
+constexpr std::size_t kForeignLines = 20;
+
+// One finding per table: iptables-nft's reading of a table is as bad as its
+// worst rule or chain.
+void foreign_rules(const AuditEvidence& a, std::vector<Finding>& out) {
+  std::map<std::pair<std::string, std::string>, std::vector<const ForeignRule*>> tables;
+  for (const auto& r : a.foreign.found) tables[{r.family, r.table}].push_back(&r);
+  for (const auto& [key, rules] : tables) {
+    const auto& [family, table] = key;
+    Readback worst = Readback::ok;
+    for (const auto* r : rules) worst = std::max(worst, r->verdict.outcome);
+    static constexpr std::string_view kWhat[] = {
+        "", "iptables-nft-save prints it without a match or verdict the kernel applies",
+        "iptables-nft-save fails on it (exit 3, \"Parsing nftables rule failed\")",
+        "iptables-nft-save leaves the whole table out (\"is incompatible, use 'nft' tool\") and "
+        "iptables -L fails"};
+    Finding f{"FOREIGN_RULE",
+              Severity::error,
+              fmt::format("{} {} holds {} rule(s) or chain(s) written natively that iptables-nft "
+                          "1.8.9 cannot read back: {}; a save/restore cycle (kube-proxy, "
+                          "iptables-nft-restore) then breaks or rewrites them",
+                          family, table, rules.size(), kWhat[static_cast<int>(worst)]),
+              {},
+              fmt::format("move the native rules into a table of their own (nft add table {0} "
+                          "<name>, with its own base chain) and delete them from {0} {1}: "
+                          "`nft delete rule {0} {1} <chain> handle <handle>` (a chain: `nft "
+                          "delete chain {0} {1} <chain>` once empty)",
+                          family, table)};
+    for (std::size_t i = 0; i < rules.size() && i < kForeignLines; ++i)
+      f.evidence.push_back(foreign_line(*rules[i]));
+    if (rules.size() > kForeignLines)
+      f.evidence.push_back(fmt::format("and {} more", rules.size() - kForeignLines));
+    out.push_back(std::move(f));
+  }
+  if (!a.foreign.note.empty())
+    out.push_back(Finding{"FOREIGN_RULES_NOT_READ",
+                          Severity::info,
+                          "the iptables tables' rules could not be read to look for native rules",
+                          {a.foreign.note},
+                          "run the audit as root in the node's network namespace"});
+}
+
 }  // namespace
 
 std::string_view to_string(Severity s) {
@@ -546,6 +608,7 @@ std::vector<Finding> find_problems(const AuditEvidence& a) {
   versions(a, out);
   components(a, out);
   firewalld(a, out);
+  foreign_rules(a, out);
   std::stable_sort(out.begin(), out.end(), [](const Finding& x, const Finding& y) {
     return x.severity != y.severity ? x.severity < y.severity : x.code < y.code;
   });

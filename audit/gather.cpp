@@ -152,6 +152,12 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
   a.firewalld = read_firewalld(host_root, firewalld_running);
   a.role = opts.role;
   a.cidrs = cluster_cidrs(host_root, opts.pod_cidr, opts.service_cidr);
+  if (a.ev.kernel.nft.available) {
+    if (auto f = read_foreign_rules())
+      a.foreign = std::move(*f);
+    else
+      a.foreign.note = f.error().message;
+  }
   return a;
 }
 

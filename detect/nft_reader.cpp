@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "detect/nft_session.h"
 
@@ -171,6 +173,79 @@ Result<void> count_nft_rules(BackendState& state, std::optional<std::uint64_t> s
     }
   }
   return too_busy();
+}
+
+}  // namespace iptmode
+
+namespace iptmode {
+namespace {
+
+using NlChain = std::unique_ptr<nftnl_chain, decltype(&nftnl_chain_free)>;
+using NlRule = std::unique_ptr<nftnl_rule, decltype(&nftnl_rule_free)>;
+
+// The iptables tables' chains, by one chain dump.
+Result<std::vector<std::pair<Table, NlChain>>> iptables_chains() {
+  std::vector<std::pair<Table, NlChain>> out;
+  auto on_chain = [&](const nlmsghdr* m) {
+    NlChain c(nftnl_chain_alloc(), nftnl_chain_free);
+    if (!c || nftnl_chain_nlmsg_parse(m, c.get()) < 0) return;
+    Table t{family_name(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_FAMILY)),
+            nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE),
+            {}};
+    if (is_iptables_table(t)) out.emplace_back(std::move(t), std::move(c));
+  };
+  if (auto r = dump(
+          NFT_MSG_GETCHAIN, [&] { out.clear(); }, on_chain);
+      !r)
+    return std::unexpected(r.error());
+  return out;
+}
+
+// One chain's rules; an empty list for a chain deleted since the chain dump.
+// `s` is kept for the next chain, and opened afresh after an interrupted dump.
+Result<std::vector<NlRule>> chain_rules(std::unique_ptr<Session>& s, const Table& t,
+                                        const nftnl_chain* c) {
+  const char* name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+  for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
+    if (!s) {
+      s = std::make_unique<Session>();
+      if (auto r = s->open(); !r) return std::unexpected(r.error());
+    }
+    NlRule filter(nftnl_rule_alloc(), nftnl_rule_free);
+    if (!filter) return fail("nf_tables: out of memory", ENOMEM);
+    nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, t.name.c_str());
+    nftnl_rule_set_str(filter.get(), NFTNL_RULE_CHAIN, name);
+    alignas(nlmsghdr) char req[1024];
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family), NLM_F_DUMP,
+                                          s->next_seq());
+    nftnl_rule_nlmsg_build_payload(nlh, filter.get());
+    std::vector<NlRule> rules;
+    auto r = s->exchange(nlh, [&](const nlmsghdr* m) {
+      NlRule rule(nftnl_rule_alloc(), nftnl_rule_free);
+      if (rule && nftnl_rule_nlmsg_parse(m, rule.get()) >= 0) rules.push_back(std::move(rule));
+    });
+    if (r) return rules;
+    if (r.error().errnum == ENOENT) return std::vector<NlRule>{};
+    if (r.error().errnum != EINTR) return std::unexpected(r.error());
+    s.reset();
+  }
+  return too_busy();
+}
+
+}  // namespace
+
+Result<void> visit_iptables_rules(const IptablesRuleVisitor& v) {
+  auto chains = iptables_chains();
+  if (!chains) return std::unexpected(chains.error());
+  std::unique_ptr<Session> s;
+  for (const auto& [table, chain] : *chains) {
+    if (v.chain) v.chain(table, chain.get());
+    if (!v.rule) continue;
+    auto rules = chain_rules(s, table, chain.get());
+    if (!rules) return std::unexpected(rules.error());
+    for (const auto& r : *rules) v.rule(table, chain.get(), r.get());
+  }
+  return {};
 }
 
 }  // namespace iptmode

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "core/error.h"
 #include "detect/kernel.h"
+
+struct nftnl_chain;
+struct nftnl_rule;
 
 namespace iptmode {
 
@@ -22,5 +26,16 @@ Result<BackendState> read_nft(bool count_rules);
 // (BackendState::rules_exact false). Without it, every chain, exactly.
 Result<void> count_nft_rules(BackendState& state,
                              std::optional<std::uint64_t> stop_above = std::nullopt);
+
+// Every chain of the iptables tables (is_iptables_table) and each of its
+// rules, as libnftnl objects: one chain dump, then one rule dump per chain
+// (as count_nft_rules reads them). A chain's rules are handed over, in order,
+// only once its dump ended; an interrupted dump is asked again. The objects
+// live only for the call.
+struct IptablesRuleVisitor {
+  std::function<void(const Table&, const nftnl_chain*)> chain;
+  std::function<void(const Table&, const nftnl_chain*, const nftnl_rule*)> rule;
+};
+Result<void> visit_iptables_rules(const IptablesRuleVisitor& v);
 
 }  // namespace iptmode
