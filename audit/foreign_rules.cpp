@@ -1,15 +1,22 @@
 #include "audit/foreign_rules.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,6 +28,67 @@ namespace {
 constexpr std::array<std::string_view, 10> kKnownExprs = {
     "match",   "target",  "payload",   "meta",   "cmp",
     "bitwise", "counter", "immediate", "lookup", "range"};
+
+// Each attribute in `len` bytes from `start`, bounds-checked (mnl_attr_ok).
+template <class Fn>
+void each_attr(const void* start, std::size_t len, Fn fn) {
+  int left = static_cast<int>(len);
+  for (const auto* a = static_cast<const nlattr*>(start); mnl_attr_ok(a, left);) {
+    fn(a);
+    left -= static_cast<int>(MNL_ALIGN(a->nla_len));
+    a = mnl_attr_next(a);
+  }
+}
+template <class Fn>
+void each_nested(const nlattr* outer, Fn fn) {
+  each_attr(mnl_attr_get_payload(outer), mnl_attr_get_payload_len(outer), fn);
+}
+
+// One expression of a rule message, by its kernel attributes (NFTA_*):
+// read straight from the netlink bytes, nothing allocated.
+struct Expr {
+  std::string_view name;
+  std::array<const nlattr*, 16> a{};
+
+  bool has(std::uint16_t t) const { return t < a.size() && a[t]; }
+  // Every number attribute nf_tables sends is big-endian.
+  std::uint32_t u32(std::uint16_t t) const {
+    if (!has(t) || mnl_attr_get_payload_len(a[t]) < 4) return 0;
+    return ntohl(mnl_attr_get_u32(a[t]));
+  }
+  // The attribute `want` nested inside attribute t.
+  const nlattr* inner(const nlattr* outer, std::uint16_t want) const {
+    if (!outer) return nullptr;
+    const nlattr* found = nullptr;
+    each_nested(outer, [&](const nlattr* in) {
+      if (mnl_attr_get_type(in) == want) found = in;
+    });
+    return found;
+  }
+  // NFTA_DATA_VALUE inside attribute t (cmp, range and immediate data).
+  std::span<const std::uint8_t> data(std::uint16_t t) const {
+    const nlattr* v = inner(has(t) ? a[t] : nullptr, NFTA_DATA_VALUE);
+    if (!v) return {};
+    return {static_cast<const std::uint8_t*>(mnl_attr_get_payload(v)), mnl_attr_get_payload_len(v)};
+  }
+  std::uint8_t u8(std::uint16_t t) const {
+    auto d = data(t);
+    return d.empty() ? 0 : d[0];
+  }
+  // An immediate's verdict code (NFTA_DATA_VERDICT / NFTA_VERDICT_CODE).
+  std::optional<std::int32_t> verdict() const {
+    const nlattr* v =
+        inner(inner(has(NFTA_IMMEDIATE_DATA) ? a[NFTA_IMMEDIATE_DATA] : nullptr, NFTA_DATA_VERDICT),
+              NFTA_VERDICT_CODE);
+    if (!v || mnl_attr_get_payload_len(v) < 4) return std::nullopt;
+    return static_cast<std::int32_t>(ntohl(mnl_attr_get_u32(v)));
+  }
+  std::string_view str(std::uint16_t t) const {
+    if (!has(t)) return {};
+    const char* p = static_cast<const char*>(mnl_attr_get_payload(a[t]));
+    return {p, strnlen(p, mnl_attr_get_payload_len(a[t]))};
+  }
+};
 
 // The register file as iptables-nft's parser keeps it (struct nft_xt_ctx_reg).
 struct Reg {
@@ -57,23 +125,14 @@ Reg* dreg(Ctx& c, std::uint32_t n, std::string_view expr) {
   return r;
 }
 
-std::string_view name_of(const nftnl_expr* e) {
-  const char* n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-  return n ? n : "";
-}
-std::uint32_t u32(const nftnl_expr* e, std::uint16_t attr) {
-  return nftnl_expr_is_set(e, attr) ? nftnl_expr_get_u32(e, attr) : 0;
-}
-
 // nft_is_expr_compatible: a rule with any other expression makes the table
 // incompatible.
-std::optional<ReadbackVerdict> incompatible(const nftnl_expr* e) {
-  const std::string_view n = name_of(e);
+std::optional<ReadbackVerdict> incompatible(const Expr& e) {
+  const std::string_view n = e.name;
   if (std::find(kKnownExprs.begin(), kKnownExprs.end(), n) != kKnownExprs.end()) return {};
-  if (n == "limit" && u32(e, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS &&
-      u32(e, NFTNL_EXPR_LIMIT_FLAGS) == 0)
+  if (n == "limit" && e.u32(NFTA_LIMIT_TYPE) == NFT_LIMIT_PKTS && e.u32(NFTA_LIMIT_FLAGS) == 0)
     return {};
-  if (n == "log" && nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP)) return {};
+  if (n == "log" && e.has(NFTA_LOG_GROUP)) return {};
   std::string why = "iptables-nft does not translate this expression";
   if (n == "limit") why = "only a packet limit without inversion is translated";
   if (n == "log") why = "only a log to an nflog group (-j NFLOG) is translated";
@@ -85,11 +144,11 @@ bool eq_or_neq(std::uint32_t op) {
 }
 
 // parse_meta of the ip/ip6 family ops, for a cmp against a loaded meta key.
-void cmp_meta(Ctx& c, const Reg& r, const nftnl_expr* e) {
-  const std::uint32_t op = u32(e, NFTNL_EXPR_CMP_OP);
+void cmp_meta(Ctx& c, const Reg& r, const Expr& e) {
+  const std::uint32_t op = e.u32(NFTA_CMP_OP);
   switch (r.key) {
     case NFT_META_L4PROTO:
-      c.proto = static_cast<std::uint8_t>(nftnl_expr_get_u8(e, NFTNL_EXPR_CMP_DATA));
+      c.proto = static_cast<std::uint8_t>(e.u8(NFTA_CMP_DATA));
       break;
     case NFT_META_IIF:
     case NFT_META_OIF:
@@ -110,14 +169,14 @@ void cmp_meta(Ctx& c, const Reg& r, const nftnl_expr* e) {
 
 // parse_payload of the ip/ip6 family ops: the header fields -s, -d, -p,
 // -f and the ttl/hl match.
-void cmp_network(Ctx& c, const Reg& r, const nftnl_expr* e) {
-  const std::uint32_t op = u32(e, NFTNL_EXPR_CMP_OP);
+void cmp_network(Ctx& c, const Reg& r, const Expr& e) {
+  const std::uint32_t op = e.u32(NFTA_CMP_OP);
   const bool v4 = c.family == NFPROTO_IPV4;
   const std::uint32_t proto_off = v4 ? 9 : 6, ttl_off = v4 ? 8 : 7;
   const bool addr = v4 ? (r.offset == 12 || r.offset == 16) : (r.offset == 8 || r.offset == 24);
   const bool frag = v4 && r.offset == 6;
   if (r.offset == proto_off) {
-    c.proto = static_cast<std::uint8_t>(nftnl_expr_get_u8(e, NFTNL_EXPR_CMP_DATA));
+    c.proto = static_cast<std::uint8_t>(e.u8(NFTA_CMP_DATA));
   } else if (r.offset == ttl_off) {
     if (op == NFT_CMP_LTE || op == NFT_CMP_GTE)
       c.mark(Readback::fail, "payload ttl/hoplimit", "invalid ttl field match");
@@ -132,10 +191,10 @@ void cmp_network(Ctx& c, const Reg& r, const nftnl_expr* e) {
 
 // nft_parse_transport: the ports and flags of the -p tcp/udp match, icmp
 // type/code; what it does not recognise it skips without a word.
-void cmp_transport(Ctx& c, const Reg& r, const nftnl_expr* e) {
+void cmp_transport(Ctx& c, const Reg& r, const Expr& e) {
   std::uint32_t len = 0;
-  nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-  const std::uint32_t op = u32(e, NFTNL_EXPR_CMP_OP);
+  len = static_cast<std::uint32_t>(e.data(NFTA_CMP_DATA).size());
+  const std::uint32_t op = e.u32(NFTA_CMP_OP);
   if (c.proto == IPPROTO_ICMP || c.proto == IPPROTO_ICMPV6) {
     const bool any_type = r.offset == 1;
     if (len < 1 || r.offset > 1 || (r.offset == 1 && len > 1) ||
@@ -157,8 +216,8 @@ void cmp_transport(Ctx& c, const Reg& r, const nftnl_expr* e) {
            "a transport header field other than the ports or tcp flags is skipped");
 }
 
-void on_cmp(Ctx& c, const nftnl_expr* e) {
-  Reg* r = reg(c, u32(e, NFTNL_EXPR_CMP_SREG), "cmp");
+void on_cmp(Ctx& c, const Expr& e) {
+  Reg* r = reg(c, e.u32(NFTA_CMP_SREG), "cmp");
   if (!r) return;
   switch (r->type) {
     case Reg::undef:
@@ -182,74 +241,72 @@ void on_cmp(Ctx& c, const nftnl_expr* e) {
 }
 
 // nft_parse_range: port ranges only.
-void on_range(Ctx& c, const nftnl_expr* e) {
-  Reg* r = reg(c, u32(e, NFTNL_EXPR_RANGE_SREG), "range");
+void on_range(Ctx& c, const Expr& e) {
+  Reg* r = reg(c, e.u32(NFTA_RANGE_SREG), "range");
   if (!r) return;
   if (r->type != Reg::payload || r->base != NFT_PAYLOAD_TRANSPORT_HEADER) {
     c.mark(Readback::fail, "range", "a range over anything but a transport port");
     return;
   }
   std::uint32_t len = 0;
-  nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &len);
+  len = static_cast<std::uint32_t>(e.data(NFTA_RANGE_FROM_DATA).size());
   const bool port = len == 2 && (r->offset == 0 || r->offset == 2);
   if (!port || (c.proto != IPPROTO_TCP && c.proto != IPPROTO_UDP))
     c.mark(Readback::lossy, "range", "a range other than a tcp/udp port range is skipped");
 }
 
-void on_immediate(Ctx& c, const nftnl_expr* e) {
-  if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
-    std::uint32_t len = 0;
-    const void* data = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
-    Reg* r = dreg(c, u32(e, NFTNL_EXPR_IMM_DREG), "immediate");
+void on_immediate(Ctx& c, const Expr& e) {
+  if (auto d = e.data(NFTA_IMMEDIATE_DATA); !d.empty()) {
+    Reg* r = dreg(c, e.u32(NFTA_IMMEDIATE_DREG), "immediate");
     if (!r) return;
-    if (len > 16) return c.mark(Readback::fail, "immediate", "oversized immediate data");
+    if (d.size() > 16) return c.mark(Readback::fail, "immediate", "oversized immediate data");
     r->type = Reg::immediate;
-    std::memcpy(&r->value, data, std::min<std::uint32_t>(len, sizeof r->value));
+    std::memcpy(&r->value, d.data(), std::min(d.size(), sizeof r->value));
     return;
   }
-  const auto v = static_cast<std::int32_t>(u32(e, NFTNL_EXPR_IMM_VERDICT));
+  const std::int32_t v = e.verdict().value_or(NF_ACCEPT);
   if (v != NF_ACCEPT && v != NF_DROP && v != NFT_RETURN && v != NFT_JUMP && v != NFT_GOTO)
     c.mark(Readback::lossy, "immediate verdict",
            "a verdict other than accept/drop/return/jump/goto is dropped");
 }
 
-void on_meta(Ctx& c, const nftnl_expr* e) {
-  if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) {
-    Reg* r = dreg(c, u32(e, NFTNL_EXPR_META_DREG), "meta");
+void on_meta(Ctx& c, const Expr& e) {
+  if (!e.has(NFTA_META_SREG)) {
+    Reg* r = dreg(c, e.u32(NFTA_META_DREG), "meta");
     if (!r) return;
     r->type = Reg::meta;
-    r->key = u32(e, NFTNL_EXPR_META_KEY);
+    r->key = e.u32(NFTA_META_KEY);
     return;
   }
   // nft_meta_set_to_target: only "meta nftrace set 1" (-j TRACE).
-  Reg* s = reg(c, u32(e, NFTNL_EXPR_META_SREG), "meta set");
+  Reg* s = reg(c, e.u32(NFTA_META_SREG), "meta set");
   if (!s) return;
-  const std::uint32_t key = u32(e, NFTNL_EXPR_META_KEY);
+  const std::uint32_t key = e.u32(NFTA_META_KEY);
   if (key == NFT_META_NFTRACE && s->type == Reg::immediate && s->value != 0) return;
   c.mark(Readback::fail,
          key == NFT_META_MARK ? "meta mark set" : fmt::format("meta set key {}", key),
          "meta sreg key not supported (iptables-nft 1.8.10 reads meta mark set as -j MARK)");
 }
 
-void on_bitwise(Ctx& c, const nftnl_expr* e) {
-  Reg* s = reg(c, u32(e, NFTNL_EXPR_BITWISE_SREG), "bitwise");
-  Reg* d = reg(c, u32(e, NFTNL_EXPR_BITWISE_DREG), "bitwise");
+void on_bitwise(Ctx& c, const Expr& e) {
+  Reg* s = reg(c, e.u32(NFTA_BITWISE_SREG), "bitwise");
+  Reg* d = reg(c, e.u32(NFTA_BITWISE_DREG), "bitwise");
   if (!s || !d) return;
   if (d != s) *d = *s;
   d->bitwise = true;
-  if (u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL)
+  if (e.u32(NFTA_BITWISE_OP) != NFT_BITWISE_BOOL)
     c.mark(Readback::lossy, "bitwise shift", "a shift is read as a mask");
 }
 
-void on_expr(Ctx& c, const nftnl_expr* e) {
-  const std::string_view n = name_of(e);
+void on_expr(Ctx& c, const Expr& e) {
+  const std::string_view n = e.name;
   if (n == "payload") {
-    if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
+    if (e.has(NFTA_PAYLOAD_SREG))
       return c.mark(Readback::lossy, "payload set", "a header rewrite is skipped");
-    Reg* r = dreg(c, u32(e, NFTNL_EXPR_PAYLOAD_DREG), "payload");
+    Reg* r = dreg(c, e.u32(NFTA_PAYLOAD_DREG), "payload");
     if (!r) return;
-    *r = Reg{Reg::payload, u32(e, NFTNL_EXPR_PAYLOAD_BASE), u32(e, NFTNL_EXPR_PAYLOAD_OFFSET),
-             u32(e, NFTNL_EXPR_PAYLOAD_LEN)};
+    *r = Reg{Reg::payload, e.u32(NFTA_PAYLOAD_BASE), e.u32(NFTA_PAYLOAD_OFFSET),
+             e.u32(NFTA_PAYLOAD_LEN)};
   } else if (n == "meta") {
     on_meta(c, e);
   } else if (n == "bitwise") {
@@ -263,8 +320,7 @@ void on_expr(Ctx& c, const nftnl_expr* e) {
   } else if (n == "lookup") {
     // The ip/ip6 family ops have no parse_lookup: a set match, a map or a
     // verdict map is skipped, and with it whatever it loaded.
-    const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-    c.mark(Readback::lossy, fmt::format("lookup @{}", set ? set : "?"),
+    c.mark(Readback::lossy, fmt::format("lookup @{}", e.str(NFTA_LOOKUP_SET)),
            "a set or map lookup is skipped: the rule is saved without it");
   }
 }
@@ -285,24 +341,90 @@ std::string_view to_string(Readback r) {
   return "?";
 }
 
-ReadbackVerdict classify_rule(const nftnl_rule* r, std::uint32_t family) {
-  Ctx c;
-  c.family = family;
-  auto* rule = const_cast<nftnl_rule*>(r);  // libnftnl's iterators take non-const
+namespace {
+
+// Hands each expression of NFTA_RULE_EXPRESSIONS to `fn` until it returns false.
+template <class Fn>
+void for_each_expr(const nlattr* exprs, Fn fn) {
+  bool go = true;
+  each_nested(exprs, [&](const nlattr* elem) {
+    if (!go || mnl_attr_get_type(elem) != NFTA_LIST_ELEM) return;
+    Expr e;
+    each_nested(elem, [&](const nlattr* in) {
+      if (mnl_attr_get_type(in) == NFTA_EXPR_NAME) {
+        const char* n = static_cast<const char*>(mnl_attr_get_payload(in));
+        e.name = {n, strnlen(n, mnl_attr_get_payload_len(in))};
+      } else if (mnl_attr_get_type(in) == NFTA_EXPR_DATA) {
+        each_nested(in, [&](const nlattr* d) {
+          if (mnl_attr_get_type(d) < e.a.size()) e.a[mnl_attr_get_type(d)] = d;
+        });
+      }
+    });
+    go = fn(e);
+  });
+}
+
+// The comment record (type 0, NUL-terminated) of a rule's userdata TLVs.
+std::string comment_of(const unsigned char* p, std::uint32_t len) {
+  for (std::uint32_t i = 0; p && i + 2 <= len;) {
+    const unsigned type = p[i], n = p[i + 1];
+    if (i + 2 + n > len) break;
+    const auto* text = reinterpret_cast<const char*>(p + i + 2);
+    if (type == 0) return {text, strnlen(text, n)};
+    i += 2 + n;
+  }
+  return {};
+}
+
+}  // namespace
+
+RuleReading classify_rule_msg(const nlmsghdr* nlh, std::uint32_t family) {
+  RuleReading out;
+  const nlattr* exprs = nullptr;
+  const std::size_t head = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
+  if (nlh->nlmsg_len < head) return out;
+  each_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)), nlh->nlmsg_len - head,
+            [&](const nlattr* a) {
+              switch (mnl_attr_get_type(a)) {
+                case NFTA_RULE_EXPRESSIONS:
+                  exprs = a;
+                  break;
+                case NFTA_RULE_HANDLE:
+                  if (mnl_attr_get_payload_len(a) >= 8) out.handle = be64toh(mnl_attr_get_u64(a));
+                  break;
+                case NFTA_RULE_USERDATA:
+                  out.comment =
+                      comment_of(static_cast<const unsigned char*>(mnl_attr_get_payload(a)),
+                                 mnl_attr_get_payload_len(a));
+                  break;
+                default:
+                  break;
+              }
+            });
+  if (!exprs) return out;
   // The table check runs first and over every rule: one incompatible
   // expression anywhere and nothing is parsed.
-  nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
-  if (!it) return {};
-  for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it))
-    if (auto bad = incompatible(e)) {
-      nftnl_expr_iter_destroy(it);
-      return *bad;
-    }
-  nftnl_expr_iter_destroy(it);
-  it = nftnl_expr_iter_create(rule);
-  for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) on_expr(c, e);
-  nftnl_expr_iter_destroy(it);
-  return c.v;
+  for_each_expr(exprs, [&](const Expr& e) {
+    if (auto bad = incompatible(e)) out.verdict = std::move(*bad);
+    return out.verdict.outcome == Readback::ok;
+  });
+  if (out.verdict.outcome != Readback::ok) return out;
+  Ctx c;
+  c.family = family;
+  for_each_expr(exprs, [&](const Expr& e) {
+    on_expr(c, e);
+    return true;
+  });
+  out.verdict = std::move(c.v);
+  return out;
+}
+
+ReadbackVerdict classify_rule(const nftnl_rule* r, std::uint32_t family) {
+  std::vector<char> buf(256 * 1024);
+  nlmsghdr* nlh =
+      nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, static_cast<std::uint16_t>(family), 0, 0);
+  nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(r));
+  return classify_rule_msg(nlh, family).verdict;
 }
 
 namespace {
@@ -371,18 +493,8 @@ ReadbackVerdict classify_chain(std::string_view table, const nftnl_chain* c) {
 std::string rule_comment(const nftnl_rule* r) {
   if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) return {};
   std::uint32_t len = 0;
-  const auto* p =
-      static_cast<const unsigned char*>(nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len));
-  // Type-length-value records; type 0 is the comment, NUL-terminated.
-  for (std::uint32_t i = 0; p && i + 2 <= len;) {
-    const unsigned type = p[i], n = p[i + 1];
-    if (i + 2 + n > len) break;
-    if (type == 0)
-      return std::string(reinterpret_cast<const char*>(p + i + 2),
-                         strnlen(reinterpret_cast<const char*>(p + i + 2), n));
-    i += 2 + n;
-  }
-  return {};
+  const void* p = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+  return comment_of(static_cast<const unsigned char*>(p), len);
 }
 
 }  // namespace iptmode

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 struct nftnl_rule;
+struct nlmsghdr;
 struct nftnl_chain;
 
 namespace iptmode {
@@ -35,6 +37,17 @@ struct ReadbackVerdict {
 
 // A rule of an ip (family NFPROTO_IPV4) or ip6 (NFPROTO_IPV6) table.
 ReadbackVerdict classify_rule(const nftnl_rule* r, std::uint32_t family);
+
+// The same from an NFT_MSG_NEWRULE message as the kernel sends it (a rule
+// dump's answer, a ruleset notification), read in place without libnftnl's
+// allocations: what the audit uses over every rule; with the rule's handle
+// and comment.
+struct RuleReading {
+  ReadbackVerdict verdict;
+  std::optional<std::uint64_t> handle;
+  std::string comment;
+};
+RuleReading classify_rule_msg(const nlmsghdr* nlh, std::uint32_t family);
 
 // A chain of iptables table `table` (filter, nat, mangle, raw, security): a
 // base chain must be that table's built-in chain for its hook, with its

@@ -1,7 +1,6 @@
 #include "audit/foreign_rules_read.h"
 
 #include <libnftnl/chain.h>
-#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 
 #include <set>
@@ -25,14 +24,13 @@ Result<ForeignRules> read_foreign_rules() {
                          std::move(verdict),
                          {}});
   };
-  v.rule = [&](const Table& t, const nftnl_chain* c, const nftnl_rule* r) {
+  v.rule = [&](const Table& t, const nftnl_chain* c, const nlmsghdr* m) {
     if (left_out.contains(c)) return;
     ++out.rules;
-    auto verdict = classify_rule(r, t.family == "ip6" ? NFPROTO_IPV6 : NFPROTO_IPV4);
-    if (verdict.outcome == Readback::ok) return;
-    out.found.push_back({t.family, t.name, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-                         nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), std::move(verdict),
-                         rule_comment(r)});
+    auto r = classify_rule_msg(m, t.family == "ip6" ? NFPROTO_IPV6 : NFPROTO_IPV4);
+    if (r.verdict.outcome == Readback::ok) return;
+    out.found.push_back({t.family, t.name, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), r.handle,
+                         std::move(r.verdict), std::move(r.comment)});
   };
   if (auto r = visit_iptables_rules(v); !r) return std::unexpected(r.error());
   out.read = true;

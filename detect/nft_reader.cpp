@@ -201,10 +201,11 @@ Result<std::vector<std::pair<Table, NlChain>>> iptables_chains() {
   return out;
 }
 
-// One chain's rules; an empty list for a chain deleted since the chain dump.
-// `s` is kept for the next chain, and opened afresh after an interrupted dump.
-Result<std::vector<NlRule>> chain_rules(std::unique_ptr<Session>& s, const Table& t,
-                                        const nftnl_chain* c) {
+// One chain's rule messages, copied one after the other (NLMSG_ALIGNed);
+// none for a chain deleted since the chain dump. `s` is kept for the next
+// chain, and opened afresh after an interrupted dump.
+Result<std::vector<char>> chain_rules(std::unique_ptr<Session>& s, const Table& t,
+                                      const nftnl_chain* c) {
   const char* name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
   for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
     if (!s) {
@@ -219,13 +220,14 @@ Result<std::vector<NlRule>> chain_rules(std::unique_ptr<Session>& s, const Table
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family), NLM_F_DUMP,
                                           s->next_seq());
     nftnl_rule_nlmsg_build_payload(nlh, filter.get());
-    std::vector<NlRule> rules;
+    std::vector<char> msgs;
     auto r = s->exchange(nlh, [&](const nlmsghdr* m) {
-      NlRule rule(nftnl_rule_alloc(), nftnl_rule_free);
-      if (rule && nftnl_rule_nlmsg_parse(m, rule.get()) >= 0) rules.push_back(std::move(rule));
+      const auto* p = reinterpret_cast<const char*>(m);
+      msgs.insert(msgs.end(), p, p + m->nlmsg_len);
+      msgs.resize(NLMSG_ALIGN(msgs.size()));
     });
-    if (r) return rules;
-    if (r.error().errnum == ENOENT) return std::vector<NlRule>{};
+    if (r) return msgs;
+    if (r.error().errnum == ENOENT) return std::vector<char>{};
     if (r.error().errnum != EINTR) return std::unexpected(r.error());
     s.reset();
   }
@@ -243,7 +245,11 @@ Result<void> visit_iptables_rules(const IptablesRuleVisitor& v) {
     if (!v.rule) continue;
     auto rules = chain_rules(s, table, chain.get());
     if (!rules) return std::unexpected(rules.error());
-    for (const auto& r : *rules) v.rule(table, chain.get(), r.get());
+    for (std::size_t at = 0; at + sizeof(nlmsghdr) <= rules->size();) {
+      const auto* m = reinterpret_cast<const nlmsghdr*>(rules->data() + at);
+      v.rule(table, chain.get(), m);
+      at += NLMSG_ALIGN(m->nlmsg_len);
+    }
   }
   return {};
 }

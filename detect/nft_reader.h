@@ -10,7 +10,7 @@
 #include "detect/kernel.h"
 
 struct nftnl_chain;
-struct nftnl_rule;
+struct nlmsghdr;
 
 namespace iptmode {
 
@@ -29,12 +29,14 @@ Result<void> count_nft_rules(BackendState& state,
 
 // Every chain of the iptables tables (is_iptables_table) and each of its
 // rules, as libnftnl objects: one chain dump, then one rule dump per chain
-// (as count_nft_rules reads them). A chain's rules are handed over, in order,
-// only once its dump ended; an interrupted dump is asked again. The objects
-// live only for the call.
+// (as count_nft_rules reads them). Chains come parsed (libnftnl), rules as
+// the kernel's NFT_MSG_NEWRULE messages, unparsed: a million rules parsed
+// by libnftnl cost twice what the kernel takes to send them. A chain's rules
+// are handed over, in order, only once its dump ended; an interrupted dump is
+// asked again. Both live only for the call.
 struct IptablesRuleVisitor {
   std::function<void(const Table&, const nftnl_chain*)> chain;
-  std::function<void(const Table&, const nftnl_chain*, const nftnl_rule*)> rule;
+  std::function<void(const Table&, const nftnl_chain*, const nlmsghdr*)> rule;
 };
 Result<void> visit_iptables_rules(const IptablesRuleVisitor& v);
 
