@@ -44,10 +44,17 @@ Result<void> write_metrics(const std::string& path, const std::string& text) {
   return {};
 }
 
+RunMetrics run_metrics(bool ok, double seconds) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return {ok, seconds, std::chrono::duration<double>(now).count(), IPTMODE_VERSION};
+}
+
 // NPD's custom plugin contract: 0 OK, 1 NonOK, 2 Unknown, one line of output.
+// The textfile says the run failed (iptmode_last_run_success 0, with its
+// time), so an alert fires on a failing audit, not only on a stale one.
 int could_not_run(const AuditCliOptions& opts, const std::string& message, double seconds) {
   if (!opts.prometheus.empty())
-    (void)write_metrics(opts.prometheus, audit_metrics(nullptr, {}, false, seconds));
+    (void)write_metrics(opts.prometheus, audit_metrics(nullptr, {}, run_metrics(false, seconds)));
   if (opts.npd) fmt::print("{}", npd_could_not_run(message));
   fmt::print(stderr, "iptmode: {}\n", message);
   return kExitError;
@@ -100,7 +107,9 @@ int run_audit(const AuditCliOptions& opts) {
   const bool bad = reaches(findings, *fail_on);
 
   if (!opts.prometheus.empty())
-    if (auto w = write_metrics(opts.prometheus, audit_metrics(&*ev, findings, true, elapsed())); !w)
+    if (auto w = write_metrics(opts.prometheus,
+                               audit_metrics(&*ev, findings, run_metrics(true, elapsed())));
+        !w)
       return could_not_run(opts, w.error().message, elapsed());
 
   if (opts.npd) {

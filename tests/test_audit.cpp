@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -929,17 +930,18 @@ TEST_CASE("audit: --prometheus writes the textfile, whole, and promtool accepts 
   auto line = [&](const std::string& l) {
     CHECK_MESSAGE(have.count(l) == 1, "missing line: " << l);
   };
-  line("# TYPE iptmode_audit_success gauge");
-  line("iptmode_audit_success 1");
-  line("# TYPE iptmode_audit_duration_seconds gauge");
+  line("# TYPE iptmode_last_run_success gauge");
+  line("iptmode_last_run_success 1");
+  line("# TYPE iptmode_last_run_duration_seconds gauge");
+  line("# TYPE iptmode_build_info gauge");
   line("iptmode_mode{mode=\"nft\",rule=\"hint\"} 1");
   line("iptmode_mode{mode=\"legacy\",rule=\"hint\"} 0");
-  line("iptmode_findings{code=\"MODE_SPLIT\",severity=\"error\"} 1");
-  line("iptmode_findings{code=\"LEGACY_RULES_UNDER_NFT\",severity=\"warning\"} 1");
-  std::map<std::string, int> per_severity{{"error", 0}, {"warning", 0}, {"info", 0}};
-  for (const json& x : a.j.at("findings")) ++per_severity[str(x.at("severity"))];
-  for (const auto& [sev, n] : per_severity)
-    line("iptmode_findings{code=\"all\",severity=\"" + sev + "\"} " + std::to_string(n));
+  line("iptmode_findings{code=\"MODE_SPLIT\",level=\"error\"} 1");
+  line("iptmode_findings{code=\"LEGACY_RULES_UNDER_NFT\",level=\"warning\"} 1");
+  std::map<std::string, int> per_level{{"error", 0}, {"warning", 0}, {"info", 0}};
+  for (const json& x : a.j.at("findings")) ++per_level[str(x.at("severity"))];
+  for (const auto& [level, n] : per_level)
+    line("iptmode_findings_by_level{level=\"" + level + "\"} " + std::to_string(n));
   const std::string mnt = std::to_string(ns_inode(kp.pid(), "mnt"));
   line("iptmode_component_backend{component=\"kube-proxy\",mount_ns=\"" + mnt +
        "\",backend=\"legacy\"} 1");
@@ -948,11 +950,18 @@ TEST_CASE("audit: --prometheus writes the textfile, whole, and promtool accepts 
   line("iptmode_iptables_rules{backend=\"nft\"} " +
        std::to_string(a.j.at("kernel").at("nft").at("iptables_rules").get<unsigned>()));
   line("iptmode_iptables_rules{backend=\"legacy\"} 1");
-  const bool duration = std::any_of(ls.begin(), ls.end(), [](const std::string& l) {
-    return l.starts_with("iptmode_audit_duration_seconds ") &&
-           std::strtod(l.c_str() + 31, nullptr) > 0.0;
-  });
-  CHECK(duration);
+  auto value = [&](std::string_view name) {
+    for (const auto& l : ls)
+      if (l.starts_with(name) && l.size() > name.size() && l[name.size()] == ' ')
+        return std::strtod(l.c_str() + name.size() + 1, nullptr);
+    return -1.0;
+  };
+  CHECK(value("iptmode_last_run_duration_seconds") > 0.0);
+  // When it ran, by the wall clock: within the minute of this test.
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(value("iptmode_last_run_timestamp_seconds") > now - 60);
+  CHECK(value("iptmode_last_run_timestamp_seconds") <= now + 1);
   // Every sample line belongs to a family declared before it.
   std::set<std::string> declared;
   for (const auto& l : ls) {
@@ -1304,12 +1313,14 @@ TEST_CASE("audit: not root: exit 2 and one line, for people and for NPD") {
   CHECK(contains(npd.out, "needs root"));
   CHECK(lines(npd.err).size() == 1);
 
-  // The textfile says the audit could not run, and nothing more.
+  // The textfile says the audit could not run, when, and nothing more.
   as_nobody({"audit", "--npd", "--prometheus", prom});
   std::ifstream f(prom);
   const std::string metrics((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   INFO("metrics:\n" << metrics);
-  CHECK(contains(metrics, "\niptmode_audit_success 0\n"));
+  CHECK(contains(metrics, "\niptmode_last_run_success 0\n"));
+  CHECK(contains(metrics, "\niptmode_last_run_timestamp_seconds "));
+  CHECK(contains(metrics, "\niptmode_build_info{version=\""));
   CHECK_FALSE(contains(metrics, "iptmode_mode"));
   CHECK_FALSE(contains(metrics, "iptmode_findings"));
 }

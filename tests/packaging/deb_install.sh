@@ -124,7 +124,7 @@ iptmode audit --prometheus "$textfile_dir/iptmode.prom" >"$OUT/audit.txt" 2>&1
 rc=$?
 set -e
 ((rc == 0 || rc == 1)) || fail "iptmode audit exit $rc: $(cat "$OUT/audit.txt")"
-grep -qx 'iptmode_audit_success 1' "$textfile_dir/iptmode.prom" || fail "no iptmode_audit_success 1 in the textfile"
+grep -qx 'iptmode_last_run_success 1' "$textfile_dir/iptmode.prom" || fail "no iptmode_last_run_success 1 in the textfile"
 # What an audit killed mid-write would leave.
 echo partial >"$textfile_dir/.iptmode.prom.tmp.99999"
 echo "# edited by the operator" >>/etc/iptmode/iptmode.conf

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """packaging/manifests: every file in deploy/ parses, and the fields that
 matter hold: the DaemonSet's privileges (hostPID, hostNetwork, exactly the
-capabilities the audit needs), its mounts (the host's /, /var/lib/k0s and
-/etc/firewalld read-only), the node-problem-detector configs, and the
-iptmode command lines, checked against the real CLI and run for real.
+capabilities the audit needs), its mounts (the host's / read-only and
+nothing of one distribution, so it starts on k0s, k3s, RKE2 and kubeadm
+nodes alike), its scheduling (Linux nodes, node-critical), the built-in
+node-problem-detector ClusterRole, the node-problem-detector configs (their
+condition's reasons true in every state), and the iptmode command lines,
+checked against the real CLI and run for real (the --npd line within NPD's
+max_output_length, the textfile clean for `promtool check metrics`).
 
 usage: manifests.py SRC OUT"""
 
@@ -57,7 +61,7 @@ by_kind = {}
 for d in docs:
     expect("apiVersion" in d and "kind" in d and "name" in d.get("metadata", {}), f"malformed object {d}")
     by_kind.setdefault(d["kind"], []).append(d)
-expect(sorted(by_kind) == sorted(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"]),
+expect(sorted(by_kind) == sorted(["Namespace", "ServiceAccount", "ClusterRoleBinding", "ConfigMap", "DaemonSet"]),
        f"objects: {sorted(by_kind)}")
 ns = by_kind["Namespace"][0]["metadata"]["name"]
 for d in docs:
@@ -76,6 +80,11 @@ expect(pod.get("hostNetwork") is True, "hostNetwork is not true: the audit must 
 expect(not pod.get("hostIPC"), "hostIPC is not needed")
 expect({"operator": "Exists"} in pod.get("tolerations", []), "the pod does not tolerate every taint (controllers)")
 expect(pod.get("securityContext", {}).get("seccompProfile", {}).get("type") == "RuntimeDefault", "no RuntimeDefault seccomp profile")
+expect(pod.get("nodeSelector") == {"kubernetes.io/os": "linux"}, f"nodeSelector {pod.get('nodeSelector')}: want kubernetes.io/os: linux only (Windows workers)")
+expect(pod.get("priorityClassName") == "system-node-critical", f"priorityClassName {pod.get('priorityClassName')}, want system-node-critical")
+header = open(os.path.join(DEPLOY, "iptmode-audit.yaml")).read().split("apiVersion:", 1)[0]
+if "appArmorProfile" in pod.get("securityContext", {}):
+    expect("Kubernetes 1.30" in header, "the manifest uses the pod-level appArmorProfile but does not say it needs Kubernetes 1.30")
 expect(pod.get("automountServiceAccountToken", True) is True, "node-problem-detector needs its token")
 sa = pod.get("serviceAccountName")
 expect(sa == by_kind["ServiceAccount"][0]["metadata"]["name"], f"serviceAccountName {sa}")
@@ -106,7 +115,7 @@ for path, m in mounts.items():
         continue
     if "hostPath" in v:
         host_mounts[v["hostPath"]["path"]] = (path, m.get("readOnly", False), v["hostPath"].get("type"))
-want_ro = {"/": "/host", "/var/lib/k0s": "/host/var/lib/k0s", "/etc/firewalld": "/host/etc/firewalld"}
+want_ro = {"/": "/host"}
 for hp, mp in want_ro.items():
     got = host_mounts.get(hp)
     if expect(got is not None, f"the host's {hp} is not mounted"):
@@ -117,7 +126,16 @@ extra = set(host_mounts) - set(want_ro) - {textfile_dir}
 expect(not extra, f"more host paths than the audit needs: {sorted(extra)}")
 if textfile_dir in host_mounts:
     expect(host_mounts[textfile_dir][0] == textfile_dir, "the textfile dir is mounted elsewhere")
-expect(host_mounts.get("/var/lib/k0s", (0, 0, ""))[2] == "Directory", "/var/lib/k0s must exist (a k0s node), not be created")
+# A hostPath of type Directory that a node lacks keeps the pod from starting
+# (/var/lib/k0s on k3s, RKE2 and kubeadm nodes); DirectoryOrCreate would
+# change the host. Only / (on every node) and the textfile dir (written).
+for hp, (mp, ro, kind) in host_mounts.items():
+    expect(hp in ("/", textfile_dir), f"hostPath {hp}: read the host through /host instead (a path of one distribution)")
+    if hp == textfile_dir:
+        expect(kind == "DirectoryOrCreate", f"the textfile dir's hostPath type is {kind}")
+root_mount = mounts.get("/host", {})
+expect(root_mount.get("recursiveReadOnly") == "IfPossible",
+       "the host's / is not mounted recursiveReadOnly: IfPossible (its submounts would be writable)")
 
 # node-problem-detector, its flags and its config from the ConfigMap
 expect(c.get("command") == ["/usr/bin/node-problem-detector"], f"command {c.get('command')}")
@@ -138,20 +156,23 @@ pod_json = json.load(open(os.path.join(DEPLOY, "node-problem-detector", "iptmode
 expect(json.loads(cm["data"]["iptmode-audit.json"]) == pod_json,
        "the ConfigMap's iptmode-audit.json differs from deploy/node-problem-detector/iptmode-audit-pod.json")
 
-role = by_kind["ClusterRole"][0]
-allowed = {("", "nodes"): {"get"}, ("", "nodes/status"): {"patch"},
-           ("", "events"): {"create", "patch", "update"}, ("events.k8s.io", "events"): {"create", "patch", "update"}}
-for rule in role["rules"]:
-    for g in rule["apiGroups"]:
-        for r in rule["resources"]:
-            extra_verbs = set(rule["verbs"]) - allowed.get((g, r), set())
-            expect(not extra_verbs, f"ClusterRole grants {sorted(extra_verbs)} on {g or 'core'}/{r}")
+# Kubernetes' bootstrap policy has the role node-problem-detector needs (get
+# nodes, patch nodes/status, events): bound, not copied.
 binding = by_kind["ClusterRoleBinding"][0]
-expect(binding["roleRef"]["name"] == role["metadata"]["name"], "the binding names another role")
+expect(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:node-problem-detector"},
+       f"the binding's roleRef {binding['roleRef']} is not the built-in ClusterRole system:node-problem-detector")
 expect(binding["subjects"] == [{"kind": "ServiceAccount", "name": sa, "namespace": ns}], f"binding subjects {binding['subjects']}")
 
 
 # --- node-problem-detector configs -----------------------------------------
+# NPD (pkg/custompluginmonitor): exit 0 sets the condition False and exit 1
+# True with the rule's reason; any other exit Unknown, and then, as on False,
+# the reason is the default condition's. So that reason must be true of a
+# healthy node and of an audit that could not run: it names who reports, not
+# a verdict. NPD cuts the output at max_output_length bytes (default 80).
+NPD_LINE_MAX = int(re.search(r"kNpdLineMax = (\d+)", open(os.path.join(SRC, "audit", "report.h")).read()).group(1))
+
+
 def check_npd(fname, host_root):
     cfg = json.load(open(os.path.join(DEPLOY, "node-problem-detector", fname)))
     where = f"node-problem-detector/{fname}"
@@ -161,11 +182,14 @@ def check_npd(fname, host_root):
     duration(g["invoke_interval"])
     conds = {x["type"]: x for x in cfg["conditions"]}
     expect(list(conds) == ["IptablesBackendInconsistent"], f"{where}: conditions {list(conds)}")
-    expect(conds.get("IptablesBackendInconsistent", {}).get("reason") == "IptablesBackendConsistent",
-           f"{where}: the healthy reason is not IptablesBackendConsistent")
+    expect(conds.get("IptablesBackendInconsistent", {}).get("reason") == "IptmodeAudit",
+           f"{where}: the default reason (False and Unknown) is not IptmodeAudit")
+    expect(g.get("max_output_length", 80) >= NPD_LINE_MAX,
+           f"{where}: max_output_length {g.get('max_output_length', 80)} cuts the --npd line (up to {NPD_LINE_MAX} bytes)")
     expect(len(cfg["rules"]) == 1, f"{where}: one rule")
     rule = cfg["rules"][0]
     expect(rule["type"] == "permanent" and rule["condition"] in conds, f"{where}: the rule does not drive the condition")
+    expect(rule.get("reason") == "IptablesErrorFinding", f"{where}: the True reason is {rule.get('reason')}, not IptablesErrorFinding")
     expect(duration(rule["timeout"]) <= gtimeout, f"{where}: the rule's timeout exceeds the global one (NPD refuses it)")
     expect(rule["path"] == "/usr/sbin/iptmode", f"{where}: path {rule['path']} is not where the package installs iptmode")
     args = rule["args"]
@@ -174,6 +198,7 @@ def check_npd(fname, host_root):
     expect(args[:2] == ["audit", "--npd"], f"{where}: args {args}")
     hr = args[args.index("--host-root") + 1] if "--host-root" in args else None
     expect(hr == host_root, f"{where}: --host-root {hr}, want {host_root}")
+    expect("--bin-dir" not in args, f"{where}: --bin-dir is the audit's to find per distribution (docs/audit.md)")
     return cfg, rule
 
 
@@ -200,10 +225,18 @@ if os.geteuid() == 0:
             expect(p.returncode in (0, 1), f"{where} exits {p.returncode} (NPD Unknown): {p.stderr.strip()}")
             lines = p.stdout.splitlines()
             expect(len(lines) == 1, f"{where} prints {len(lines)} lines, NPD shows one")
+            expect(len(p.stdout.strip().encode()) <= cfg["pluginConfig"].get("max_output_length", 80),
+                   f"{where}: its line is longer than max_output_length (NPD cuts it)")
             if "--prometheus" in rule["args"]:
                 if expect(os.path.exists(textfile), f"{where} wrote no textfile"):
                     metrics_text = open(textfile).read()
-                    expect("iptmode_audit_success 1" in metrics_text.splitlines(), f"{where}: audit_success is not 1")
+                    expect("iptmode_last_run_success 1" in metrics_text.splitlines(), f"{where}: last_run_success is not 1")
+                    if os.access("/usr/bin/promtool", os.X_OK):
+                        lint = subprocess.run(["/usr/bin/promtool", "check", "metrics"], input=metrics_text,
+                                              capture_output=True, text=True, timeout=60)
+                        expect(lint.returncode == 0, f"{where}: promtool check metrics: {lint.stdout}{lint.stderr}")
+                    else:
+                        expect(os.environ.get("CI") != "true", "promtool is not installed (CI=true)")
 elif os.environ.get("CI") == "true":
     errors.append("not root: the plugin commands were not run (CI runs as root)")
 else:
@@ -225,7 +258,7 @@ for r in alerts:
         expect(metric in written, f"alert {r['alert']} uses {metric}, which the audit does not write")
 if metrics_text:
     for r in alerts:
-        for label in re.findall(r'\b(code|severity|component|backend|mode|mount_ns|rule)\s*(?:=|!=|=~)', r["expr"]):
+        for label in re.findall(r'\b(code|level|severity|component|backend|mode|mount_ns|rule)\s*(?:=|!=|=~)', r["expr"]):
             expect(re.search(rf'\b{label}="', metrics_text) or label in ("component", "mount_ns"),
                    f"alert {r['alert']} matches on label {label}, absent from a real textfile")
 
@@ -235,6 +268,11 @@ expect("packaging/build-packages.sh" in cf, "the Containerfile does not build th
 expect(re.search(r"COPY --from=npd /node-problem-detector /usr/bin/node-problem-detector", cf),
        "the Containerfile does not put node-problem-detector where the DaemonSet runs it")
 expect(re.search(r'ENTRYPOINT \["/usr/bin/node-problem-detector"\]', cf), "the image's entrypoint is not node-problem-detector")
+for arg, image in re.findall(r"^ARG (\w+)=(\S+)$", cf, re.M):
+    ref = image.split("@", 1)[0]
+    tag = ref.rsplit(":", 1)[1] if ":" in ref.rsplit("/", 1)[-1] else ""
+    expect(re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z]+)?", tag or ""),
+           f"Containerfile ARG {arg}={image}: not pinned to a version (a tag such as 12.8 or v0.8.21)")
 expect("deploy/node-problem-detector/iptmode-audit-pod.json /etc/iptmode/npd/iptmode-audit.json" in cf,
        "the image's default plugin config is not the pod config at the DaemonSet's path")
 

@@ -92,7 +92,7 @@ mode=$(sed -n 's/^mode //p' "$bin/iptmode-shim.state")
 [[ $mode == nft || $mode == legacy ]] || fail "no mode in the shim's state: $(cat "$bin/iptmode-shim.state")"
 [[ $(readlink "$bin/iptables") == iptmode-shim ]] || fail "the shim is not in place"
 install -d -m 0755 "$root/var/lib/prometheus" "$root/var/lib/prometheus/node-exporter"
-echo 'iptmode_audit_success 1' >"$root/var/lib/prometheus/node-exporter/iptmode.prom"
+echo 'iptmode_last_run_success 1' >"$root/var/lib/prometheus/node-exporter/iptmode.prom"
 echo partial >"$root/var/lib/prometheus/node-exporter/.iptmode.prom.tmp.99999"
 rpmq -e --nodeps iptmode | tee "$OUT/rpm-erase.txt"
 ! rpm --root "$root" --dbpath /var/lib/rpm -q iptmode >/dev/null 2>&1 || fail "rpm -e did not erase iptmode"
