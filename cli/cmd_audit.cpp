@@ -14,35 +14,11 @@
 #include "audit/findings.h"
 #include "audit/gather.h"
 #include "audit/report.h"
+#include "audit/textfile.h"
 #include "cli/exit_codes.h"
-#include "core/file_type.h"
-#include "shim/files.h"
 
 namespace iptmode::cli {
 namespace {
-
-// node_exporter reads the textfile at any moment: it must always be whole.
-Result<void> write_metrics(const std::string& path, const std::string& text) {
-  const auto slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dirfd) return fail(fmt::format("{}: {}", dir, std::strerror(errno)));
-  // The rename would put a regular file in place of whatever is there: a
-  // device (/dev/full), a FIFO, a socket. A symlink, even to a regular file,
-  // is refused too: the rename would replace the link, and writing through
-  // it would let the link's owner steer what root writes.
-  struct stat st {};
-  if (::fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
-    return fail(
-        fmt::format("--prometheus {}: {}, not a regular file; name a regular file (or one "
-                    "not there yet) in node_exporter's textfile directory",
-                    path, describe_type(st.st_mode)));
-  if (int err = shim::write_atomic(dirfd.get(), name.c_str(), text.data(), text.size(), 0644))
-    return fail(fmt::format("{}: {}", path, std::strerror(err)));
-  return {};
-}
 
 RunMetrics run_metrics(bool ok, double seconds) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -54,7 +30,7 @@ RunMetrics run_metrics(bool ok, double seconds) {
 // time), so an alert fires on a failing audit, not only on a stale one.
 int could_not_run(const AuditCliOptions& opts, const std::string& message, double seconds) {
   if (!opts.prometheus.empty())
-    (void)write_metrics(opts.prometheus, audit_metrics(nullptr, {}, run_metrics(false, seconds)));
+    (void)write_textfile(opts.prometheus, audit_metrics(nullptr, {}, run_metrics(false, seconds)));
   if (opts.npd) fmt::print("{}", npd_could_not_run(message));
   fmt::print(stderr, "iptmode: {}\n", message);
   return kExitError;
@@ -107,8 +83,8 @@ int run_audit(const AuditCliOptions& opts) {
   const bool bad = reaches(findings, *fail_on);
 
   if (!opts.prometheus.empty())
-    if (auto w = write_metrics(opts.prometheus,
-                               audit_metrics(&*ev, findings, run_metrics(true, elapsed())));
+    if (auto w = write_textfile(opts.prometheus,
+                                audit_metrics(&*ev, findings, run_metrics(true, elapsed())));
         !w)
       return could_not_run(opts, w.error().message, elapsed());
 

@@ -6,6 +6,7 @@
 
 #include "cli/cmd_audit.h"
 #include "cli/cmd_detect.h"
+#include "cli/cmd_monitor.h"
 #include "cli/cmd_repair.h"
 #include "cli/cmd_shim.h"
 #include "cli/exit_codes.h"
@@ -92,6 +93,27 @@ int run(int argc, char** argv) {
                   "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) + ")");
   rep->get_option("--dry-run")->excludes(rep->get_option("--yes"));
 
+  MonitorCliOptions monitor;
+  auto* mon = app.add_subcommand(
+      "monitor", "Follow every write to either backend as it happens: writer, component, verdict");
+  mon->add_flag("--json", monitor.json, "Print JSON lines (schema iptmode.monitor/v1)");
+  mon->add_option("--prometheus", monitor.prometheus,
+                  "Write node_exporter textfile metrics to FILE (atomically) at each wrong-backend write");
+  mon->add_option("--mode", monitor.mode, "Override the decision")
+      ->check(CLI::IsMember({"auto", "nft", "legacy"}));
+  mon->add_option("--config", monitor.config, "Config file (default /etc/iptmode/iptmode.conf)");
+  mon->add_option("--host-root", monitor.host_root,
+                  "Read host files (/etc, /usr/sbin, the bin dir) under this directory")
+      ->check(CLI::ExistingDirectory);
+  mon->add_option("--bin-dir", monitor.bin_dir,
+                  "The k0s bin dir (default " + std::string(iptmode::kDefaultBinDir) + ")");
+  mon->add_option("--interval", monitor.interval,
+                  "Seconds between periodic checks of x_tables (default 10)")
+      ->check(CLI::Range(0.1, 86400.0));
+  mon->add_option("--netlink-rcvbuf", monitor.netlink_rcvbuf,
+                  "Bytes of socket buffer for nf_tables notifications (default 64 MiB)")
+      ->check(CLI::Range(4096, 1 << 30));
+
   ShimOptions shim;
   auto* sh = app.add_subcommand("shim", "Install, uninstall or keep in place the iptables shim");
   sh->require_subcommand(1);
@@ -132,6 +154,7 @@ int run(int argc, char** argv) {
   if (det->parsed()) return run_detect(detect);
   if (aud->parsed()) return run_audit(audit);
   if (rep->parsed()) return run_repair(repair);
+  if (mon->parsed()) return run_monitor(monitor);
   if (install->parsed()) return run_shim_install(shim);
   if (uninstall->parsed()) return run_shim_uninstall(shim);
   if (watch->parsed()) return run_shim_watch(shim);

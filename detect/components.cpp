@@ -27,7 +27,9 @@ bool is_k3s(const ProcessInfo& p) {
   return k3s && (sub == "server" || sub == "agent");
 }
 
-bool matches(const ProcessInfo& p, std::string_view name) {
+}  // namespace
+
+bool process_is_named(const ProcessInfo& p, std::string_view name) {
   if (name == "k3s") return is_k3s(p);
   // comm holds at most 15 bytes of the executable's name: for a longer name
   // it only says "maybe", and exe or argv[0] must confirm.
@@ -35,8 +37,6 @@ bool matches(const ProcessInfo& p, std::string_view name) {
   if (!p.exe.empty() && base_name(p.exe) == name) return true;
   return !p.argv.empty() && base_name(p.argv[0]) == name;
 }
-
-}  // namespace
 
 std::string_view to_string(Inspection i) {
   switch (i) {
@@ -162,7 +162,7 @@ Result<std::vector<Component>> scan_components(const std::vector<std::string>& n
     auto p = read_identity(proc_fd->get(), pid);
     if (!p) continue;  // gone, or a kernel thread we may not read: not a component
     for (const auto& name : names) {
-      if (!matches(*p, name)) continue;
+      if (!process_is_named(*p, name)) continue;
       if (!read_namespaces(proc_fd->get(), *p)) break;  // exited mid-scan
       const Privilege priv = read_privilege(proc_fd->get(), pid);
       auto& c = groups[{name, p->mount_ns, priv.can_write}];

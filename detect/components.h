@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "detect/budget.h"
 #include "detect/in_root.h"
+#include "detect/procfs.h"
 
 namespace iptmode {
 
@@ -33,6 +34,10 @@ struct BinaryEvidence {
 };
 BinaryEvidence inspect_binary(int root_fd, std::string_view path_var, std::string_view name,
                               Budget* budget = nullptr);
+
+// Whether a process is the component `name`: its comm (when the name fits in
+// comm's 15 bytes), else the base name of its exe or argv[0].
+bool process_is_named(const ProcessInfo& p, std::string_view name);
 
 // Whether a component's binary was read. Only `done` components are evidence
 // of a writer: an unprivileged process named kube-proxy cannot write the

@@ -37,6 +37,7 @@
 #include "tests/support/detect.h"
 #include "tests/support/firewalld_zones.h"
 #include "tests/support/maze.h"
+#include "tests/support/kernel_snapshot.h"
 #include "tests/support/netns.h"
 #include "tests/support/real_roots.h"
 #include "tests/support/run.h"
@@ -381,25 +382,6 @@ std::string tree_snapshot(const fs::path& dir) {
   for (const auto& e : fs::recursive_directory_iterator(dir)) row(e.path());
   std::string out;
   for (const auto& [path, r] : rows) out += path + ": " + r + "\n";
-  return out;
-}
-
-// The namespace's packet filter as the real tools print it, and the x_tables
-// table lists (iptc_init on a missing table would create it).
-std::string kernel_snapshot(const Netns& ns) {
-  std::string out;
-  for (const std::vector<std::string>& argv :
-       std::vector<std::vector<std::string>>{{"iptables-legacy-save"},
-                                             {"ip6tables-legacy-save"},
-                                             {"iptables-nft-save"},
-                                             {"ip6tables-nft-save"},
-                                             {"nft", "list", "ruleset"},
-                                             {"cat", "/proc/net/ip_tables_names"},
-                                             {"cat", "/proc/net/ip6_tables_names"}}) {
-    out += "== " + describe(argv) + "\n";
-    for (const auto& line : lines(ns.exec_ok(argv).out))
-      if (!line.starts_with("#")) out += line + "\n";  // "# Generated ... on <date>"
-  }
   return out;
 }
 

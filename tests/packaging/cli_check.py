@@ -4,7 +4,7 @@ options, option values and exclusions that `iptmode ... --help` prints."""
 import re
 import subprocess
 
-SUBCOMMANDS = {(): {"detect", "audit", "shim"}, ("shim",): {"install", "uninstall", "watch"}}
+SUBCOMMANDS = {(): {"detect", "audit", "repair", "monitor", "shim"}, ("shim",): {"install", "uninstall", "watch"}}
 
 _OPTION = re.compile(
     r"^\s{2}(?:-\w,)?(--[a-z0-9-]+)"

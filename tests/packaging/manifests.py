@@ -164,6 +164,51 @@ expect(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "
 expect(binding["subjects"] == [{"kind": "ServiceAccount", "name": sa, "namespace": ns}], f"binding subjects {binding['subjects']}")
 
 
+# --- the monitor's DaemonSet (deploy/iptmode-monitor-daemonset.yaml) ---------
+mdocs = [d for d in yaml.safe_load_all(open(os.path.join(DEPLOY, "iptmode-monitor-daemonset.yaml"))) if d]
+mkinds = {d["kind"]: d for d in mdocs}
+expect(sorted(mkinds) == ["DaemonSet", "Namespace", "ServiceAccount"], f"monitor manifest objects: {sorted(mkinds)}")
+mds = mkinds["DaemonSet"]
+expect(mds["apiVersion"] == "apps/v1", f"monitor DaemonSet apiVersion {mds['apiVersion']}")
+expect(mds["metadata"].get("namespace") == ns and mkinds["Namespace"]["metadata"]["name"] == ns,
+       "the monitor is not in the audit's namespace")
+mpod = mds["spec"]["template"]["spec"]
+expect(mds["spec"]["selector"]["matchLabels"].items() <= mds["spec"]["template"]["metadata"]["labels"].items(),
+       "the monitor's selector does not match its pod's labels")
+expect(mpod.get("hostPID") is True and mpod.get("hostNetwork") is True, "the monitor needs hostPID and hostNetwork")
+expect(mpod.get("automountServiceAccountToken") is False, "the monitor talks to no API server: no token")
+expect(mpod.get("serviceAccountName") == mkinds["ServiceAccount"]["metadata"]["name"], "the monitor's service account")
+expect(len(mpod["containers"]) == 1, "the monitor runs one container")
+mc = mpod["containers"][0]
+msc = mc.get("securityContext", {})
+expect(msc.get("privileged") in (None, False) and msc.get("allowPrivilegeEscalation") is False
+       and msc.get("readOnlyRootFilesystem") is True and msc.get("runAsUser") == 0, "the monitor's securityContext")
+mcaps = msc.get("capabilities", {})
+expect(mcaps.get("drop") == ["ALL"] and sorted(mcaps.get("add", [])) ==
+       ["DAC_READ_SEARCH", "NET_ADMIN", "NET_RAW", "SYS_ADMIN", "SYS_PTRACE"],
+       f"monitor capabilities {mcaps}: want exactly the audit's and SYS_ADMIN (fanotify)")
+expect(mc["image"].rsplit(":", 1)[-1] == VERSION, f"monitor image {mc['image']} is not tagged {VERSION}")
+expect("memory" in mc.get("resources", {}).get("limits", {}), "the monitor has no memory limit")
+expect(mc.get("command") == ["/usr/sbin/iptmode"], f"monitor command {mc.get('command')}")
+margs = mc.get("args", [])
+for e in cli_check.check(IPTMODE, margs):
+    errors.append(f"monitor DaemonSet: {e}")
+expect(margs[:1] == ["monitor"], f"monitor args {margs}")
+mvol = {v["name"]: v for v in mpod["volumes"]}
+mhost = {}
+for m in mc["volumeMounts"]:
+    v = mvol.get(m["name"])
+    if expect(v is not None, f"monitor mount {m['mountPath']} names no volume") and "hostPath" in v:
+        mhost[v["hostPath"]["path"]] = (m["mountPath"], m.get("readOnly", False), v["hostPath"].get("type"))
+for hp, mp in {**want_ro, "/run/xtables.lock": "/run/xtables.lock"}.items():
+    got = mhost.get(hp)
+    if expect(got is not None, f"the monitor does not mount the host's {hp}"):
+        expect(got[0] == mp and got[1] is True, f"the monitor mounts the host's {hp} at {got[0]}, writable {not got[1]}")
+expect(set(mhost) - set(want_ro) - {"/run/xtables.lock", textfile_dir} == set(), f"monitor host paths {sorted(mhost)}")
+expect(margs[margs.index("--host-root") + 1] == "/host" if "--host-root" in margs else False, "monitor --host-root is not /host")
+mprom = margs[margs.index("--prometheus") + 1] if "--prometheus" in margs else ""
+expect(os.path.dirname(mprom) == textfile_dir, f"the monitor writes {mprom!r}, not into the textfile dir")
+
 # --- node-problem-detector configs -----------------------------------------
 # NPD (pkg/custompluginmonitor): exit 0 sets the condition False and exit 1
 # True with the rule's reason; any other exit Unknown, and then, as on False,

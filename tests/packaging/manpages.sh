@@ -39,7 +39,7 @@ sys.path.insert(0, sys.argv[1])
 import cli_check
 iptmode, text = sys.argv[2], open(sys.argv[3]).read()
 bad = False
-for chain in (["detect"], ["audit"], ["repair"], ["shim", "install"], ["shim", "uninstall"], ["shim", "watch"]):
+for chain in (["detect"], ["audit"], ["repair"], ["monitor"], ["shim", "install"], ["shim", "uninstall"], ["shim", "watch"]):
     if " ".join(chain) not in text:
         print(f"FAIL: iptmode(8) does not mention `iptmode {' '.join(chain)}`")
         bad = True
