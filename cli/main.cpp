@@ -97,8 +97,9 @@ int run(int argc, char** argv) {
   auto* mon = app.add_subcommand(
       "monitor", "Follow every write to either backend as it happens: writer, component, verdict");
   mon->add_flag("--json", monitor.json, "Print JSON lines (schema iptmode.monitor/v1)");
-  mon->add_option("--prometheus", monitor.prometheus,
-                  "Write node_exporter textfile metrics to FILE (atomically) at each wrong-backend write");
+  mon->add_option(
+      "--prometheus", monitor.prometheus,
+      "Write node_exporter textfile metrics to FILE (atomically) at each wrong-backend write");
   mon->add_option("--mode", monitor.mode, "Override the decision")
       ->check(CLI::IsMember({"auto", "nft", "legacy"}));
   mon->add_option("--config", monitor.config, "Config file (default /etc/iptmode/iptmode.conf)");
