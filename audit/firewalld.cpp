@@ -1,6 +1,7 @@
 #include "audit/firewalld.h"
 
 #include <fmt/format.h>
+#include <pugixml.hpp>
 
 #include "core/text.h"
 #include "detect/config_read.h"
@@ -15,36 +16,9 @@ std::string unquote(std::string_view v) {
   return std::string(v);
 }
 
-// The value of attribute `name` in one tag's text, e.g. name="k0s-worker".
-std::optional<std::string> attribute(std::string_view tag, std::string_view name) {
-  std::size_t at = 0;
-  while ((at = tag.find(name, at)) != std::string_view::npos) {
-    const bool word_start =
-        at == 0 || tag[at - 1] == ' ' || tag[at - 1] == '\t' || tag[at - 1] == '\n';
-    std::size_t p = at + name.size();
-    while (p < tag.size() && tag[p] == ' ') ++p;
-    if (word_start && p < tag.size() && tag[p] == '=') {
-      ++p;
-      while (p < tag.size() && tag[p] == ' ') ++p;
-      if (p < tag.size() && (tag[p] == '"' || tag[p] == '\'')) {
-        const char q = tag[p];
-        auto end = tag.find(q, p + 1);
-        if (end != std::string_view::npos) return std::string(tag.substr(p + 1, end - p - 1));
-      }
-    }
-    at = p;
-  }
-  return std::nullopt;
-}
-
-// `tag` (the text between < and >) opens element `name`: the name ends at
-// white space, '/' or the tag's end, so <service\n name=..> counts and
-// <services> does not.
-bool is_element(std::string_view tag, std::string_view name) {
-  if (!tag.starts_with(name)) return false;
-  if (tag.size() == name.size()) return true;
-  const char c = tag[name.size()];
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/';
+void add_note(FirewalldState& fw, std::string_view note) {
+  if (!fw.note.empty()) fw.note += "; ";
+  fw.note += note;
 }
 
 }  // namespace
@@ -75,40 +49,32 @@ void parse_firewalld_conf(std::string_view text, FirewalldState& out) {
   }
 }
 
-// Zone files are small, machine-written XML: a tag scan is enough, and the
-// audit must not need an XML library on every node.
+// A real XML parser (pugixml): comments, CDATA, entities and attribute
+// quoting read as firewalld reads them. Only <zone>'s own children count;
+// the <source> and <service> inside a rich <rule> belong to that rule.
 void parse_zone_xml(std::string_view xml, FirewalldState& out) {
-  std::size_t at = 0;
-  while ((at = xml.find('<', at)) != std::string_view::npos) {
-    auto end = xml.find('>', at);
-    if (end == std::string_view::npos) break;
-    std::string_view tag = xml.substr(at + 1, end - at - 1);
-    at = end + 1;
-    if (is_element(tag, "service")) {
-      if (auto n = attribute(tag, "name")) out.services.push_back(*n);
-    } else if (is_element(tag, "source")) {
-      if (auto a = attribute(tag, "address")) out.sources.push_back(*a);
-    } else if (is_element(tag, "masquerade")) {
+  pugi::xml_document doc;
+  const pugi::xml_parse_result r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default);
+  if (!r) {
+    add_note(out, fmt::format("zone XML does not parse at byte {}: {}", r.offset, r.description()));
+    return;
+  }
+  const pugi::xml_node zone = doc.document_element();
+  if (std::string_view(zone.name()) != "zone") {
+    add_note(out, fmt::format("zone XML's root element is <{}>, not <zone>", zone.name()));
+    return;
+  }
+  for (const pugi::xml_node child : zone.children()) {
+    const std::string_view name = child.name();
+    if (name == "service") {
+      if (auto a = child.attribute("name")) out.services.emplace_back(a.value());
+    } else if (name == "source") {
+      if (auto a = child.attribute("address")) out.sources.emplace_back(a.value());
+    } else if (name == "masquerade") {
       out.masquerade = true;
-    } else if (is_element(tag, "rule")) {
-      // Rich rules carry <source> and <service> of their own: skip to </rule>.
-      if (!tag.ends_with("/")) {
-        auto close = xml.find("</rule>", at);
-        if (close == std::string_view::npos) break;
-        at = close + 7;
-      }
     }
   }
 }
-
-namespace {
-
-void add_note(FirewalldState& fw, std::string_view note) {
-  if (!fw.note.empty()) fw.note += "; ";
-  fw.note += note;
-}
-
-}  // namespace
 
 // Every path is resolved inside the host root: a link there that points to
 // an absolute path (firewalld.conf -> /etc/elsewhere) means that path in the

@@ -12,12 +12,13 @@ inline constexpr std::string_view kDefaultServiceCidr = "10.96.0.0/12";
 struct ClusterCidrs {
   std::string pod;
   std::string service;
-  std::string source;  // "flags", "/etc/k0s/k0s.yaml", "k0s defaults"
+  std::string source;   // "flags", "/etc/k0s/k0s.yaml", "k0s defaults"
+  std::string error{};  // why k0s.yaml did not parse; empty when it did
 };
 
-// spec.network.podCIDR / serviceCIDR from k0s.yaml text: the keys are unique
-// in k0s's schema, so a key scan reads them without a YAML parser.
-void parse_k0s_yaml(std::string_view text, ClusterCidrs& out);
+// spec.network.podCIDR / serviceCIDR from k0s.yaml text (libyaml). Text that
+// is not YAML sets `error` and leaves the fields as they were.
+void parse_k0s_yaml(std::string_view text, ClusterCidrs& result);
 
 // Flags first, else <root>/etc/k0s/k0s.yaml, else k0s's defaults.
 ClusterCidrs cluster_cidrs(const std::string& host_root, const std::string& pod_flag,

@@ -142,13 +142,59 @@ TEST_CASE("audit firewalld zone: an attribute name inside another is not matched
   CHECK(s.services == Strings{"k0s-controller"});
 }
 
-TEST_CASE("audit firewalld zone: truncated or empty XML gives what was read before the cut") {
-  CHECK(zone("").services.empty());
+TEST_CASE("audit firewalld zone: truncated, empty or foreign XML counts nothing and says why") {
+  // firewalld refuses to load a zone that does not parse: nothing of it counts.
+  FirewalldState empty = zone("");
+  CHECK(empty.services.empty());
+  CHECK(empty.note.find("does not parse") != std::string::npos);
   FirewalldState s = zone(R"(<zone><service name="ssh"/><service name="k0s-wor)");
-  CHECK(s.services == Strings{"ssh"});
-  // A rule never closed: nothing after it is trusted.
+  CHECK(s.services.empty());
+  CHECK(s.note.find("does not parse at byte") != std::string::npos);
   FirewalldState r = zone(R"(<zone><rule family="ipv4"><source address="1.2.3.4"/>)");
   CHECK(r.sources.empty());
+  FirewalldState other = zone(R"(<service><source address="1.2.3.4"/></service>)");
+  CHECK(other.sources.empty());
+  CHECK(other.note == "zone XML's root element is <service>, not <zone>");
+  CHECK(zone(kWorkerZone).note.empty());
+}
+
+// Both reasons reach the finding: the backend firewalld.conf names and why
+// the zone counted nothing.
+TEST_CASE("audit firewalld zone: a zone that does not parse keeps firewalld.conf's note") {
+  FirewalldState s;
+  parse_firewalld_conf("FirewallBackend=ebtables\n", s);
+  parse_zone_xml("<zone><service name=\"ssh\"", s);
+  CHECK(s.note.starts_with("FirewallBackend=ebtables is not a backend firewalld knows"));
+  CHECK(s.note.find("; zone XML does not parse at byte") != std::string::npos);
+  CHECK(s.services.empty());
+}
+
+// The case of the issue: firewall-offline-cmd reads a commented-out line as
+// absent, so the audit must too (the scan counted them as present).
+TEST_CASE("audit firewalld zone: XML comments do not count") {
+  FirewalldState s = zone(R"(<?xml version="1.0" encoding="utf-8"?>
+<zone>
+  <service name="ssh"/>
+  <!-- <masquerade/> -->
+  <!--
+  <source address="10.244.0.0/16"/>
+  <service name="k0s-worker"/>
+  -->
+  <source address="10.96.0.0/12"/>
+</zone>
+)");
+  CHECK(s.services == Strings{"ssh"});
+  CHECK(s.sources == Strings{"10.96.0.0/12"});
+  CHECK_FALSE(s.masquerade);
+}
+
+TEST_CASE("audit firewalld zone: CDATA is text and entities are decoded") {
+  FirewalldState s = zone(
+      "<zone><short><![CDATA[<masquerade/><source address=\"1.2.3.4\"/>]]></short>"
+      "<service name=\"k0s&#45;worker\"/><service name='a&amp;b'/></zone>");
+  CHECK_FALSE(s.masquerade);
+  CHECK(s.sources.empty());
+  CHECK(s.services == Strings{"k0s-worker", "a&b"});
 }
 
 // XML lets attributes go on the next line; a hand-edited zone does that (see

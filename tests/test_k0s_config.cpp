@@ -57,15 +57,73 @@ TEST_CASE("audit k0s config: quotes, CRLF, and keys that only end like ours") {
       "    IPv6serviceCIDR: fd01::/108\r\n");
   CHECK(c.pod == "10.1.0.0/16");
   CHECK(c.service.empty());
+  CHECK(c.error.empty());
 }
 
 TEST_CASE("audit k0s config: empty values and comments leave the field alone") {
   ClusterCidrs c;
   c.pod = "keep";
-  parse_k0s_yaml("podCIDR:\n# serviceCIDR: 1.2.3.0/24\nserviceCIDR: \"\"\n", c);
+  parse_k0s_yaml(
+      "spec:\n  network:\n    podCIDR:\n# serviceCIDR: 1.2.3.0/24\n    serviceCIDR: \"\"\n", c);
   CHECK(c.pod == "keep");
   CHECK(c.service.empty());
   CHECK(parse("").pod.empty());
+  CHECK(parse("").error.empty());
+}
+
+// The cases of the issue: flow style fell back to the defaults silently.
+TEST_CASE("audit k0s config: flow style") {
+  ClusterCidrs c = parse("spec: {network: {podCIDR: 10.3.0.0/16, serviceCIDR: \"10.4.0.0/16\"}}\n");
+  CHECK(c.pod == "10.3.0.0/16");
+  CHECK(c.service == "10.4.0.0/16");
+  ClusterCidrs mixed =
+      parse("spec:\n  network: {podCIDR: 10.5.0.0/16,\n    serviceCIDR: 10.6.0.0/16}\n");
+  CHECK(mixed.pod == "10.5.0.0/16");
+  CHECK(mixed.service == "10.6.0.0/16");
+}
+
+// ... and a folded scalar was read as a CIDR named ">-".
+TEST_CASE("audit k0s config: folded and literal block scalars") {
+  ClusterCidrs c = parse(
+      "spec:\n  network:\n    podCIDR: >-\n      10.7.0.0/16\n"
+      "    serviceCIDR: |-\n      10.8.0.0/16\n");
+  CHECK(c.pod == "10.7.0.0/16");
+  CHECK(c.service == "10.8.0.0/16");
+}
+
+TEST_CASE("audit k0s config: only spec.network's keys count") {
+  ClusterCidrs c = parse(
+      "podCIDR: 1.0.0.0/8\n"
+      "metadata:\n  network:\n    podCIDR: 2.0.0.0/8\n"
+      "spec:\n  extra:\n    network:\n      serviceCIDR: 3.0.0.0/8\n"
+      "  network:\n    dualStack: {podCIDR: 4.0.0.0/8}\n    serviceCIDR: 10.9.0.0/16\n");
+  CHECK(c.pod.empty());
+  CHECK(c.service == "10.9.0.0/16");
+}
+
+TEST_CASE("audit k0s config: only the first document counts") {
+  ClusterCidrs c = parse(
+      "spec:\n  network:\n    podCIDR: 10.10.0.0/16\n---\n"
+      "spec:\n  network:\n    podCIDR: 9.9.0.0/16\n    serviceCIDR: 9.8.0.0/16\n");
+  CHECK(c.pod == "10.10.0.0/16");
+  CHECK(c.service.empty());
+}
+
+TEST_CASE("audit k0s config: text that is not YAML changes nothing and says why") {
+  ClusterCidrs c = parse("spec:\n  network:\n    podCIDR: 10.1.0.0/16\n  bad: [unclosed\n");
+  CHECK(c.pod.empty());
+  CHECK(c.error.find("YAML does not parse at line") != std::string::npos);
+  ClusterCidrs deep = parse(std::string(200, '[') + std::string(200, ']'));
+  CHECK(deep.error == "YAML nests deeper than 64 levels");
+}
+
+TEST_CASE(
+    "audit k0s config: a k0s.yaml that does not parse: the defaults, and the source says why") {
+  test::TempDir root;
+  root.file("/etc/k0s/k0s.yaml", "spec: {network: [\n");
+  ClusterCidrs c = cluster_cidrs(root.path(), "", "");
+  CHECK(c.pod == kDefaultPodCidr);
+  CHECK(c.source.starts_with("k0s defaults: /etc/k0s/k0s.yaml: YAML does not parse at line"));
 }
 
 TEST_CASE("audit k0s config: no k0s.yaml and no flags: k0s's defaults") {

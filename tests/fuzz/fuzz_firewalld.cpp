@@ -30,11 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A backend comes only from a FirewallBackend line.
   if (fw.backend && !inside(conf, "FirewallBackend")) __builtin_trap();
 
+  // firewalld.conf may leave a note of its own (an unknown backend); the
+  // zone's note is what parse_zone_xml adds to it.
+  const std::size_t conf_note = fw.note.size();
   parse_zone_xml(zone, fw);
-  // Every value comes from the text: a scan never invents bytes.
-  for (const auto& s : fw.services)
-    if (!inside(zone, s)) __builtin_trap();
-  for (const auto& s : fw.sources)
-    if (!inside(zone, s)) __builtin_trap();
+  // Values come from the text (entities decode, so not byte for byte): none
+  // is longer than it, and a zone that does not parse gives none and a note.
+  for (const auto* list : {&fw.services, &fw.sources})
+    for (const auto& s : *list)
+      if (s.size() > zone.size()) __builtin_trap();
+  if (fw.note.size() != conf_note && (!fw.services.empty() || !fw.sources.empty() || fw.masquerade))
+    __builtin_trap();
   return 0;
 }

@@ -58,7 +58,8 @@ fi
 CXXFLAGS=(-std=c++2b -O1 -g -fno-omit-frame-pointer
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
   -Wall -Wextra -Wno-unused-parameter -I"$repo")
-LIBS=(-lfmt)
+# pugixml and libyaml are the audit's XML and YAML readers (zone files, k0s.yaml).
+LIBS=(-lfmt -lpugixml -lyaml)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iptmode-fuzz.XXXXXX")
 # Scratch space for the targets' own temporary files (fuzz_in_root builds a
