@@ -93,9 +93,12 @@ int run_audit(const AuditCliOptions& opts) {
   } else if (opts.json) {
     fmt::print("{}", audit_json(*ev, findings));
   } else {
-    // Colour only for a person at a terminal, and never against NO_COLOR.
+    // Colour only for a person at a terminal that has it (TERM=dumb has
+    // none), and never against NO_COLOR.
     const char* no_color = std::getenv("NO_COLOR");
-    ReportStyle style{::isatty(STDOUT_FILENO) == 1 && !(no_color && *no_color)};
+    const char* term = std::getenv("TERM");
+    ReportStyle style{::isatty(STDOUT_FILENO) == 1 && !(no_color && *no_color) &&
+                      !(term && std::string_view(term) == "dumb")};
     fmt::print("{}", audit_text(*ev, findings, style));
   }
   return bad ? kExitFindings : kExitOk;

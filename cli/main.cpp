@@ -6,6 +6,7 @@
 
 #include "cli/cmd_audit.h"
 #include "cli/cmd_detect.h"
+#include "cli/cmd_help.h"
 #include "cli/cmd_monitor.h"
 #include "cli/cmd_repair.h"
 #include "cli/cmd_shim.h"
@@ -16,6 +17,7 @@ namespace {
 int run(int argc, char** argv) {
   using namespace iptmode::cli;
   CLI::App app{"iptmode: keeps every writer of a node's packet filter on one iptables backend"};
+  app.name("iptmode");
   app.set_version_flag("--version", std::string(IPTMODE_VERSION));
   app.require_subcommand(1);
 
@@ -140,6 +142,20 @@ int run(int argc, char** argv) {
   watch->add_option("--shim", shim.shim,
                     "The iptmode-shim binary to install (default: found beside iptmode)");
 
+  // The CLI's own words (cli/cmd_help.h).
+  auto* ver = app.add_subcommand("version", "Print iptmode's version (as --version)");
+  std::vector<std::string> help_words;
+  auto* help = app.add_subcommand("help", "Print the help of a command: iptmode help shim install");
+  help->add_option("command", help_words, "The command words");
+  std::string shell;
+  auto* completion =
+      app.add_subcommand("completion", "Print the shell completion script: bash, zsh or fish");
+  completion->add_option("shell", shell, "bash, zsh or fish")->required();
+
+  if (auto bad = unknown_command(app, argc, argv)) {
+    fmt::print(stderr, "iptmode: {} (see iptmode --help)\n", *bad);
+    return kExitError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -152,6 +168,12 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "iptmode: {} (see iptmode --help)\n", e.what());
     return kExitError;
   }
+  if (ver->parsed()) {
+    fmt::print("{}\n", IPTMODE_VERSION);
+    return kExitOk;
+  }
+  if (help->parsed()) return run_help(app, help_words);
+  if (completion->parsed()) return run_completion(app, shell);
   if (det->parsed()) return run_detect(detect);
   if (aud->parsed()) return run_audit(audit);
   if (rep->parsed()) return run_repair(repair);

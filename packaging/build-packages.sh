@@ -7,6 +7,10 @@
 # BUILD_DIR defaults to build-packages; CMAKE_ARGS go to cmake, e.g.
 # -DIPTMODE_PACKAGE_MAINTAINER="Name <address>" -DIPTMODE_PACKAGE_RELEASE=2.
 # IPTMODE_CPACK_GENERATORS picks the formats (default "DEB;RPM").
+# IPTMODE_GLIBC_SYSROOT is the older glibc iptmode is linked against, made by
+# packaging/make-glibc-sysroot.sh when missing (default: bullseye's 2.31 under
+# ~/.cache/iptmode/glibc-sysroot-bullseye); "none" links against this
+# machine's glibc (the symbol floor is then 2.34, RHEL 9's).
 #
 # The packages end up in BUILD_DIR: iptmode_<version>-<release>_<arch>.deb
 # and iptmode-<version>-<release>.<arch>.rpm. Needs cmake, a C++23 compiler,
@@ -30,7 +34,15 @@ cflags="$(flags CFLAGS) $cppflags"
 cxxflags="$(flags CXXFLAGS) $cppflags"
 ldflags=$(flags LDFLAGS)
 
+sysroot=${IPTMODE_GLIBC_SYSROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/iptmode/glibc-sysroot-bullseye}
+if [ "$sysroot" = none ]; then
+  sysroot=
+else
+  "$src/packaging/make-glibc-sysroot.sh" "$sysroot" bullseye
+fi
+
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+  -DIPTMODE_GLIBC_SYSROOT="$sysroot" \
   -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
   -DCMAKE_EXE_LINKER_FLAGS="$ldflags" "$@"
 cmake --build "$build" -j"$(nproc)"

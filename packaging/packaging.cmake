@@ -86,6 +86,16 @@ foreach(f man/iptmode.8 man/iptmode-shim.8 doc/changelog doc/changelog.Debian)
     VERBATIM)
   list(APPEND _iptmode_gz ${IPTMODE_PKG_OUT}/${f}.gz)
 endforeach()
+# Shell completions, from the built iptmode's own command tree.
+foreach(shell bash zsh fish)
+  add_custom_command(
+    OUTPUT ${IPTMODE_PKG_OUT}/completion/iptmode.${shell}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${IPTMODE_PKG_OUT}/completion
+    COMMAND $<TARGET_FILE:iptmode> completion ${shell} > ${IPTMODE_PKG_OUT}/completion/iptmode.${shell}
+    DEPENDS iptmode
+    COMMENT "Shell completion for ${shell}")
+  list(APPEND _iptmode_gz ${IPTMODE_PKG_OUT}/completion/iptmode.${shell})
+endforeach()
 add_custom_target(iptmode_package_files ALL DEPENDS ${_iptmode_gz})
 
 # --- Installation layout (prefix /usr in the packages) --------------------
@@ -102,6 +112,12 @@ install(FILES
           ${IPTMODE_PKG_DIR}/firewalld/k0s-worker.xml
           ${IPTMODE_PKG_DIR}/firewalld/k0s-cplb.xml
         DESTINATION lib/firewalld/services)
+install(FILES ${IPTMODE_PKG_OUT}/completion/iptmode.bash
+        DESTINATION share/bash-completion/completions RENAME iptmode)
+install(FILES ${IPTMODE_PKG_OUT}/completion/iptmode.zsh
+        DESTINATION share/zsh/vendor-completions RENAME _iptmode)
+install(FILES ${IPTMODE_PKG_OUT}/completion/iptmode.fish
+        DESTINATION share/fish/vendor_completions.d RENAME iptmode.fish)
 install(FILES ${IPTMODE_PKG_OUT}/man/iptmode.8.gz ${IPTMODE_PKG_OUT}/man/iptmode-shim.8.gz
         DESTINATION share/man/man8)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${IPTMODE_PKG_OUT}/doc/changelog.gz
@@ -175,6 +191,9 @@ set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
     /usr/sbin /usr/libexec /usr/lib/systemd /usr/lib/systemd/system
     /usr/lib/firewalld /usr/lib/firewalld/services
     /usr/share/man /usr/share/man/man8 /usr/share/licenses
+    /usr/share/bash-completion /usr/share/bash-completion/completions
+    /usr/share/zsh /usr/share/zsh/vendor-completions
+    /usr/share/fish /usr/share/fish/vendor_completions.d
     /var /var/lib)
 # The Packager tag; no /usr/lib/.build-id links in the file list.
 set(CPACK_RPM_SPEC_MORE_DEFINE
@@ -194,19 +213,19 @@ if(BUILD_TESTING)
   add_test(NAME packaging/build COMMAND bash ${_t}/build_packages.sh ${_args})
   set_tests_properties(packaging/build PROPERTIES
     FIXTURES_SETUP iptmode_packages TIMEOUT 900 RUN_SERIAL TRUE)
-  foreach(check lint units firewalld manpages)
+  foreach(check lint units firewalld manpages portable)
     add_test(NAME packaging/${check} COMMAND bash ${_t}/${check}.sh ${_args})
     set_tests_properties(packaging/${check} PROPERTIES FIXTURES_REQUIRED iptmode_packages)
   endforeach()
   add_test(NAME packaging/deb-install COMMAND bash ${_t}/deb_install.sh ${_args})
   add_test(NAME packaging/rpm-root COMMAND bash ${_t}/rpm_root.sh ${_args})
-  set_tests_properties(packaging/deb-install packaging/rpm-root PROPERTIES
+  set_tests_properties(packaging/deb-install packaging/rpm-root packaging/portable PROPERTIES
     FIXTURES_REQUIRED iptmode_packages RUN_SERIAL TRUE)
   add_test(NAME packaging/manifests COMMAND /usr/bin/python3 ${_t}/manifests.py ${_args})
   set_tests_properties(packaging/manifests PROPERTIES FIXTURES_REQUIRED iptmode_packages)
   add_test(NAME packaging/alerts COMMAND bash ${_t}/alerts.sh ${_args})
   set_tests_properties(
-    packaging/build packaging/lint packaging/units packaging/firewalld packaging/manpages
+    packaging/build packaging/lint packaging/units packaging/firewalld packaging/manpages packaging/portable
     packaging/deb-install packaging/rpm-root packaging/manifests packaging/alerts
     PROPERTIES SKIP_RETURN_CODE 77 LABELS packaging
     ENVIRONMENT "IPTMODE_VERSION=${PROJECT_VERSION};IPTMODE_RELEASE=${IPTMODE_PACKAGE_RELEASE};IPTMODE_SUMMARY=${PROJECT_DESCRIPTION};IPTMODE_MAINTAINER=${IPTMODE_PACKAGE_MAINTAINER}")

@@ -48,8 +48,8 @@ for lib in $(objdump -p "$DEBROOT/usr/sbin/iptmode" | awk '/NEEDED/ {print $2}')
   [[ -n $pkg ]] || fail "no package ships $lib ($path)"
   [[ " $depends" == *" $pkg "* || " $depends," == *" $pkg,"* ]] || fail "Depends lacks $pkg (for $lib)"
 done
-file "$DEBROOT/usr/libexec/iptmode/iptmode-shim" | grep -c 'statically linked' >/dev/null ||
-  fail "iptmode-shim is not statically linked"
+file "$DEBROOT/usr/libexec/iptmode/iptmode-shim" | grep -c 'static-pie linked' >/dev/null ||
+  fail "iptmode-shim is not static-pie linked"
 for b in usr/sbin/iptmode usr/libexec/iptmode/iptmode-shim; do
   file "$DEBROOT/$b" | grep -c ', stripped' >/dev/null || fail "$b is not stripped"
 done
@@ -78,19 +78,28 @@ drwxr-xr-x root/root /usr/libexec/iptmode
 drwxr-xr-x root/root /usr/sbin
 -rwxr-xr-x root/root /usr/sbin/iptmode
 drwxr-xr-x root/root /usr/share
+drwxr-xr-x root/root /usr/share/bash-completion
+drwxr-xr-x root/root /usr/share/bash-completion/completions
+-rw-r--r-- root/root /usr/share/bash-completion/completions/iptmode
 drwxr-xr-x root/root /usr/share/doc
 drwxr-xr-x root/root /usr/share/doc/iptmode
 -rw-r--r-- root/root /usr/share/doc/iptmode/README.md
 -rw-r--r-- root/root /usr/share/doc/iptmode/changelog.Debian.gz
 -rw-r--r-- root/root /usr/share/doc/iptmode/changelog.gz
 -rw-r--r-- root/root /usr/share/doc/iptmode/copyright
+drwxr-xr-x root/root /usr/share/fish
+drwxr-xr-x root/root /usr/share/fish/vendor_completions.d
+-rw-r--r-- root/root /usr/share/fish/vendor_completions.d/iptmode.fish
 drwxr-xr-x root/root /usr/share/lintian
 drwxr-xr-x root/root /usr/share/lintian/overrides
 -rw-r--r-- root/root /usr/share/lintian/overrides/iptmode
 drwxr-xr-x root/root /usr/share/man
 drwxr-xr-x root/root /usr/share/man/man8
 -rw-r--r-- root/root /usr/share/man/man8/iptmode-shim.8.gz
--rw-r--r-- root/root /usr/share/man/man8/iptmode.8.gz"
+-rw-r--r-- root/root /usr/share/man/man8/iptmode.8.gz
+drwxr-xr-x root/root /usr/share/zsh
+drwxr-xr-x root/root /usr/share/zsh/vendor-completions
+-rw-r--r-- root/root /usr/share/zsh/vendor-completions/_iptmode"
 grep -v '^drwxr-xr-x root/root /$' "$OUT/deb.list" | diff -u <(echo "$expected_deb") - ||
   fail ".deb file list, modes or owners differ (- expected, + package)"
 dpkg-deb -e "$deb" "$OUT/deb-control"
@@ -141,13 +150,16 @@ expected_rpm="\
 /usr/libexec/iptmode drwxr-xr-x root/root ()
 /usr/libexec/iptmode/iptmode-shim -rwxr-xr-x root/root ()
 /usr/sbin/iptmode -rwxr-xr-x root/root ()
+/usr/share/bash-completion/completions/iptmode -rw-r--r-- root/root ()
 /usr/share/doc/iptmode drwxr-xr-x root/root ()
 /usr/share/doc/iptmode/README.md -rw-r--r-- root/root (d)
 /usr/share/doc/iptmode/changelog.gz -rw-r--r-- root/root (d)
+/usr/share/fish/vendor_completions.d/iptmode.fish -rw-r--r-- root/root ()
 /usr/share/licenses/iptmode drwxr-xr-x root/root ()
 /usr/share/licenses/iptmode/LICENSE -rw-r--r-- root/root (l)
 /usr/share/man/man8/iptmode-shim.8.gz -rw-r--r-- root/root (d)
-/usr/share/man/man8/iptmode.8.gz -rw-r--r-- root/root (d)"
+/usr/share/man/man8/iptmode.8.gz -rw-r--r-- root/root (d)
+/usr/share/zsh/vendor-completions/_iptmode -rw-r--r-- root/root ()"
 diff -u <(echo "$expected_rpm") "$OUT/rpm.list" ||
   fail ".rpm file list, flags, modes or owners differ (- expected, + package)"
 # The same point, said the way the issue says it.
