@@ -185,15 +185,13 @@ set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${IPTMODE_PKG_DIR}/rpm/postun.sh)
 set(CPACK_RPM_USER_FILELIST
     "%config(noreplace) /etc/iptmode/iptmode.conf"
     "%license /usr/share/licenses/iptmode/LICENSE")
-# The package owns only its own directories, never the system's or another
-# package's (firewalld owns /usr/lib/firewalld).
+# The package owns its own directories, never the system's or firewalld's
+# (/usr/lib/firewalld); it co-owns the shell completion directories, whose
+# packages it does not require (an erase leaves none behind).
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
     /usr/sbin /usr/libexec /usr/lib/systemd /usr/lib/systemd/system
     /usr/lib/firewalld /usr/lib/firewalld/services
     /usr/share/man /usr/share/man/man8 /usr/share/licenses
-    /usr/share/bash-completion /usr/share/bash-completion/completions
-    /usr/share/zsh /usr/share/zsh/vendor-completions
-    /usr/share/fish /usr/share/fish/vendor_completions.d
     /var /var/lib)
 # The Packager tag; no /usr/lib/.build-id links in the file list.
 set(CPACK_RPM_SPEC_MORE_DEFINE
@@ -219,14 +217,16 @@ if(BUILD_TESTING)
   endforeach()
   add_test(NAME packaging/deb-install COMMAND bash ${_t}/deb_install.sh ${_args})
   add_test(NAME packaging/rpm-root COMMAND bash ${_t}/rpm_root.sh ${_args})
-  set_tests_properties(packaging/deb-install packaging/rpm-root packaging/portable PROPERTIES
+  add_test(NAME packaging/units-security COMMAND bash ${_t}/units_security.sh ${_args})
+  set_tests_properties(packaging/deb-install packaging/rpm-root packaging/portable
+    packaging/units-security PROPERTIES
     FIXTURES_REQUIRED iptmode_packages RUN_SERIAL TRUE)
   add_test(NAME packaging/manifests COMMAND /usr/bin/python3 ${_t}/manifests.py ${_args})
   set_tests_properties(packaging/manifests PROPERTIES FIXTURES_REQUIRED iptmode_packages)
   add_test(NAME packaging/alerts COMMAND bash ${_t}/alerts.sh ${_args})
   set_tests_properties(
     packaging/build packaging/lint packaging/units packaging/firewalld packaging/manpages packaging/portable
-    packaging/deb-install packaging/rpm-root packaging/manifests packaging/alerts
+    packaging/deb-install packaging/rpm-root packaging/units-security packaging/manifests packaging/alerts
     PROPERTIES SKIP_RETURN_CODE 77 LABELS packaging
     ENVIRONMENT "IPTMODE_VERSION=${PROJECT_VERSION};IPTMODE_RELEASE=${IPTMODE_PACKAGE_RELEASE};IPTMODE_SUMMARY=${PROJECT_DESCRIPTION};IPTMODE_MAINTAINER=${IPTMODE_PACKAGE_MAINTAINER}")
 endif()

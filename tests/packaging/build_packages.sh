@@ -150,15 +150,21 @@ expected_rpm="\
 /usr/libexec/iptmode drwxr-xr-x root/root ()
 /usr/libexec/iptmode/iptmode-shim -rwxr-xr-x root/root ()
 /usr/sbin/iptmode -rwxr-xr-x root/root ()
+/usr/share/bash-completion drwxr-xr-x root/root ()
+/usr/share/bash-completion/completions drwxr-xr-x root/root ()
 /usr/share/bash-completion/completions/iptmode -rw-r--r-- root/root ()
 /usr/share/doc/iptmode drwxr-xr-x root/root ()
 /usr/share/doc/iptmode/README.md -rw-r--r-- root/root (d)
 /usr/share/doc/iptmode/changelog.gz -rw-r--r-- root/root (d)
+/usr/share/fish drwxr-xr-x root/root ()
+/usr/share/fish/vendor_completions.d drwxr-xr-x root/root ()
 /usr/share/fish/vendor_completions.d/iptmode.fish -rw-r--r-- root/root ()
 /usr/share/licenses/iptmode drwxr-xr-x root/root ()
 /usr/share/licenses/iptmode/LICENSE -rw-r--r-- root/root (l)
 /usr/share/man/man8/iptmode-shim.8.gz -rw-r--r-- root/root (d)
 /usr/share/man/man8/iptmode.8.gz -rw-r--r-- root/root (d)
+/usr/share/zsh drwxr-xr-x root/root ()
+/usr/share/zsh/vendor-completions drwxr-xr-x root/root ()
 /usr/share/zsh/vendor-completions/_iptmode -rw-r--r-- root/root ()"
 diff -u <(echo "$expected_rpm") "$OUT/rpm.list" ||
   fail ".rpm file list, flags, modes or owners differ (- expected, + package)"

@@ -42,7 +42,8 @@ rpm -qp --requires "$(rpm_file)" 2>/dev/null | sort >"$OUT/rpm-requires.txt"
 cat "$OUT/rpm-requires.txt"
 while read -r req; do
   case $req in
-    iptables | /bin/sh | rtld\(GNU_HASH\) | rpmlib\(*) | "config(iptmode) = $VERSION-$RELEASE") ;;
+    iptables | /bin/sh | rtld\(GNU_HASH\) | rpmlib\(* | "config(iptmode) = $VERSION-$RELEASE") ;;
+    ld-linux-x86-64.so.2\(*\)\(64bit\)) ;;
     libc.so.6\(GLIBC_*\)\(64bit\))
       v=${req#libc.so.6(GLIBC_}; v=${v%%)*}
       [[ $(printf '%s\n2.34\n' "$v" | sort -V | tail -1) == 2.34 ]] || fail "requires $req (> 2.34)" ;;
@@ -75,7 +76,7 @@ install -D -m 0755 "$shim" "$root/usr/libexec/iptmode/iptmode-shim"
 # Its own network, mount and PID namespaces: nothing of this machine's
 # packet filter is read, /proc is the root's own.
 inroot() { unshare --net --mount --pid --fork --mount-proc="$root/proc" chroot "$root" "$@"; }
-glibc=$(inroot /lib/x86_64-linux-gnu/libc.so.6 | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+glibc=$(inroot /lib/x86_64-linux-gnu/libc.so.6 | sed -n '1s/.*version \([0-9]*\.[0-9]*\).*/\1/p')
 echo "bullseye root glibc: $glibc"
 [[ $glibc == 2.31 ]] || fail "the bullseye root's glibc is $glibc, not 2.31"
 [[ $(inroot /usr/sbin/iptmode --version) == "$VERSION" ]] || fail "iptmode --version in bullseye"
