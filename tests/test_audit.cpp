@@ -1626,7 +1626,7 @@ TEST_CASE("audit: --prometheus refuses a target that is not a regular file (12.3
   Audit a = run_audit(ns, {"--prometheus", (out / "real.prom").string()});
   std::ifstream in(out / "real.prom");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(contains(text, "iptmode_audit_success 1"));
+  CHECK(contains(text, "iptmode_last_run_success 1"));
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(out.path())) names.insert(e.path().filename());
   CHECK(names ==
