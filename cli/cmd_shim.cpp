@@ -68,16 +68,26 @@ struct Plan {
   std::vector<std::string> relink;
 };
 
+Result<Plan> not_a_shim(const std::string& path, std::string_view why) {
+  return fail(
+      fmt::format("{}: not an iptmode-shim ({}); pass --shim with the iptmode-shim of "
+                  "this iptmode package",
+                  path, why));
+}
+
 Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
   Plan plan;
-  auto want = read_file_bounded(AT_FDCWD, shim_path, 64 * 1024 * 1024, true);
+  // The static shim is a few MiB. A larger file (iptmode itself, built with
+  // its libraries linked in and debug info, is ~80 MiB) is not one, and is
+  // not read whole to find that out.
+  constexpr off_t kShimMax = 64 * 1024 * 1024;
+  struct stat st {};
+  if (::stat(shim_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > kShimMax)
+    return not_a_shim(shim_path, "larger than any shim");
+  auto want = read_file_bounded(AT_FDCWD, shim_path, kShimMax, true);
   if (!want) return std::unexpected(want.error());
   // Installed under the six names, any other file would run as iptables.
-  if (!is_shim(*want))
-    return fail(
-        fmt::format("{}: not an iptmode-shim (its bytes lack the shim's marker); pass "
-                    "--shim with the iptmode-shim of this iptmode package",
-                    shim_path));
+  if (!is_shim(*want)) return not_a_shim(shim_path, "its bytes lack the shim's marker");
   auto have = read_file_bounded(dirfd, shim::kShimFile, 64 * 1024 * 1024);
   plan.copy_shim = !have || *have != *want;
   for (auto name : shim::kNames)
