@@ -23,5 +23,8 @@ if [ "$1" -eq 0 ]; then
                 exit 1
             fi
         fi
+        # The package goes, and its watch with it: the marker that tells a
+        # running watch to leave the names alone has no reader any more.
+        rm -f "$bin_dir/iptmode-shim.uninstalled"
     fi
 fi
