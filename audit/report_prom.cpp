@@ -3,24 +3,11 @@
 
 #include <fmt/format.h>
 
+#include "audit/prom_label.h"
 #include "audit/report.h"
 
 namespace iptmode {
 namespace {
-
-// Label values escape backslash, double quote and newline.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 void family(std::string& out, std::string_view name, std::string_view help) {
   out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
@@ -28,7 +15,7 @@ void family(std::string& out, std::string_view name, std::string_view help) {
 
 void run_metrics(std::string& out, const RunMetrics& run) {
   family(out, "iptmode_build_info", "The iptmode that wrote these metrics (always 1).");
-  out += fmt::format("iptmode_build_info{{version=\"{}\"}} 1\n", label(run.version));
+  out += fmt::format("iptmode_build_info{{version=\"{}\"}} 1\n", prom_label(run.version));
   family(out, "iptmode_last_run_success",
          "Whether the last audit could run (1) or not (0: only these run metrics are written).");
   out += fmt::format("iptmode_last_run_success {}\n", run.ok ? 1 : 0);
@@ -47,7 +34,7 @@ void findings(std::string& out, const std::vector<Finding>& f) {
   std::map<std::pair<std::string, std::string>, int> counts;
   for (const auto& x : f) ++counts[{x.code, std::string(to_string(x.severity))}];
   for (const auto& [k, n] : counts)
-    out += fmt::format("iptmode_findings{{code=\"{}\",level=\"{}\"}} {}\n", label(k.first),
+    out += fmt::format("iptmode_findings{{code=\"{}\",level=\"{}\"}} {}\n", prom_label(k.first),
                        k.second, n);
   family(out, "iptmode_findings_by_level",
          "Findings of the last audit per level, 0 included (the sum of iptmode_findings).");
@@ -76,6 +63,19 @@ void kernel(std::string& out, const KernelState& k) {
 
 }  // namespace
 
+std::string prom_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string audit_metrics(const AuditEvidence* a, const std::vector<Finding>& f,
                           const RunMetrics& run) {
   std::string out;
@@ -93,7 +93,7 @@ std::string audit_metrics(const AuditEvidence* a, const std::vector<Finding>& f,
     for (Mode m : {Mode::nft, Mode::legacy})
       out += fmt::format(
           "iptmode_component_backend{{component=\"{}\",mount_ns=\"{}\",backend=\"{}\"}} {}\n",
-          label(ac.c.name), ac.c.mount_ns, to_string(m), ac.how.mode == m ? 1 : 0);
+          prom_label(ac.c.name), ac.c.mount_ns, to_string(m), ac.how.mode == m ? 1 : 0);
   kernel(out, a->ev.kernel);
   return out;
 }

@@ -2,25 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "audit/prom_label.h"
+
 namespace iptmode::monitor {
-namespace {
-
-// A label value as the exposition format quotes it.
-std::string label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 void WrongBackendMetrics::count(const Event& e) {
   std::string c = e.writer.component.empty() ? "none" : e.writer.component;
   if (!by_component_.contains(c) && by_component_.size() >= kMaxMetricComponents) c = "other";
@@ -34,7 +18,8 @@ std::string WrongBackendMetrics::text() const {
       "on, by component (none: no known component)\n"
       "# TYPE iptmode_wrong_backend_writes_total counter\n";
   for (const auto& [c, n] : by_component_)
-    s += fmt::format("iptmode_wrong_backend_writes_total{{component=\"{}\"}} {}\n", label(c), n);
+    s += fmt::format("iptmode_wrong_backend_writes_total{{component=\"{}\"}} {}\n", prom_label(c),
+                     n);
   s += "# HELP iptmode_monitor_last_wrong_backend_timestamp_seconds When the last wrong-backend "
        "write was seen (0: none yet)\n"
        "# TYPE iptmode_monitor_last_wrong_backend_timestamp_seconds gauge\n";
