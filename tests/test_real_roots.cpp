@@ -13,6 +13,7 @@
 
 #include "core/binary.h"
 #include "core/fd.h"
+#include "tests/support/audit_json.h"
 #include "tests/support/binary_layouts.h"
 #include "tests/support/detect.h"
 #include "tests/support/netns.h"
@@ -62,6 +63,29 @@ TEST_CASE("real roots: the scanner reads every real build's mode and version") {
     REQUIRE(info->version.has_value());
     CHECK(to_string(*info->version) == l.version);
     CHECK(info->version_form == l.form);
+  }
+}
+
+// The static build (k0s's kind) runs anywhere: what it prints with -V is
+// the truth its bytes must give.
+TEST_CASE("real roots: the static build's mode and version are what its -V prints") {
+  if (!test::require_root()) return;
+  auto root = test::real_root("static-iptables");
+  if (!root) return;
+  test::Netns ns;
+  for (const char* multi : {"xtables-nft-multi", "xtables-legacy-multi"}) {
+    CAPTURE(multi);
+    const auto path = *root / "usr/sbin" / multi;
+    const auto v = ns.exec_ok({path.string(), "iptables", "-V"});
+    const test::VersionLine truth = test::parse_v(v.out);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE_MESSAGE(fd, "open " << path);
+    auto info = read_binary(fd.get());
+    REQUIRE(info.has_value());
+    REQUIRE(info->mode.has_value());
+    CHECK(to_string(*info->mode) == truth.mode);
+    REQUIRE(info->version.has_value());
+    CHECK(to_string(*info->version) == truth.version);
   }
 }
 
@@ -115,31 +139,9 @@ TEST_CASE("real roots: the skew loses matches (1.8.9 and 1.8.11 written, 1.8.7 r
   }
 }
 
+using test::parse_v;
 using test::RootCopy;
-
-struct VersionLine {
-  std::string mode;  // nft | legacy
-  std::string version;
-};
-
-// "iptables v1.8.7 (nf_tables)" -> {nft, 1.8.7}
-VersionLine parse_v(const std::string& out) {
-  VersionLine v;
-  const auto at = out.find(" v");
-  REQUIRE_MESSAGE(at != std::string::npos, "not an iptables -V line: " << out);
-  v.version = out.substr(at + 2, out.find(' ', at + 2) - at - 2);
-  if (out.find("(nf_tables)") != std::string::npos) v.mode = "nft";
-  if (out.find("(legacy)") != std::string::npos) v.mode = "legacy";
-  return v;
-}
-
-const test::json& component_of(const test::json& comps, pid_t pid) {
-  for (const auto& c : comps)
-    for (const auto& p : c.at("pids"))
-      if (p == pid) return c;
-  FAIL("no component with pid " << pid << " in " << comps.dump(2));
-  return comps;  // unreachable
-}
+using test::VersionLine;
 
 // The guide's own check is the truth: `nsenter -t PID -m iptables -V` runs
 // the component's binary in its mount namespace, and iptmode's reading of
@@ -168,7 +170,7 @@ TEST_CASE("real roots: detect's mode and version for a component equal its iptab
       const VersionLine truth = parse_v(truth_run.out);
       CHECK(truth.mode == alt);
       const test::json j = test::run_detect(ns);
-      const test::json& c = component_of(j.at("evidence").at("components"), p.pid());
+      const test::json& c = test::component_of(j.at("evidence").at("components"), p.pid());
       CAPTURE(c.dump());
       CHECK(c.at("iptables").at("mode") == truth.mode);
       CHECK(c.at("iptables").at("version") == truth.version);
@@ -176,93 +178,6 @@ TEST_CASE("real roots: detect's mode and version for a component equal its iptab
             (suite == std::string_view("bullseye") ? "split" : "literal"));
     }
   }
-}
-
-// Written for this test after kubernetes/release
-// images/build/debian-iptables/bullseye/iptables-wrapper at c05a4f1: the
-// rule lines of both backends, a tie to legacy, update-alternatives under
-// set -e, then itself again.
-constexpr std::string_view kReleaseWrapper = R"(#!/bin/sh
-set -e
-legacy=$( (iptables-legacy-save || true; ip6tables-legacy-save || true) 2>/dev/null | grep -c '^-' || true)
-nft=$( (timeout 5 sh -c "iptables-nft-save; ip6tables-nft-save" || true) 2>/dev/null | grep -c '^-' || true)
-if [ "$legacy" -ge "$nft" ]; then mode=legacy; else mode=nft; fi
-update-alternatives --set iptables "/usr/sbin/iptables-${mode}" > /dev/null
-update-alternatives --set ip6tables "/usr/sbin/ip6tables-${mode}" > /dev/null
-exec "$0" "$@"
-)";
-
-// As the debian-iptables Dockerfile installs it: COPY, then
-// update-alternatives --install for both groups with the wrapper at 100.
-void install_release_wrapper(const RootCopy& r) {
-  { std::ofstream(r.root / "usr/sbin/iptables-wrapper") << kReleaseWrapper; }
-  std::filesystem::permissions(r.root / "usr/sbin/iptables-wrapper", std::filesystem::perms(0755));
-  for (const std::string g : {"iptables", "ip6tables"})
-    r.chroot({"update-alternatives", "--install", "/usr/sbin/" + g, g, "/usr/sbin/iptables-wrapper",
-              "100", "--slave", "/usr/sbin/" + g + "-restore", g + "-restore",
-              "/usr/sbin/iptables-wrapper", "--slave", "/usr/sbin/" + g + "-save", g + "-save",
-              "/usr/sbin/iptables-wrapper"});
-}
-
-// A copy of `suite` with the release wrapper installed; null when skipped.
-std::unique_ptr<RootCopy> wrapped_root(std::string_view suite) {
-  auto copy = test::real_root_copy(suite);
-  if (copy) install_release_wrapper(*copy);
-  return copy;
-}
-
-test::json audit_in(const test::Netns& ns) {
-  const auto r = ns.exec({IPTMODE_BIN, "audit", "--json", "--bin-dir", "/nonexistent-iptmode"});
-  REQUIRE_MESSAGE(r.exit_code != 2, "audit: " << r.err);
-  test::check_schema(r.out, "audit --json");
-  return test::json::parse(r.out);
-}
-
-const test::json* finding(const test::json& j, std::string_view code) {
-  for (const auto& f : j.at("findings"))
-    if (f.at("code") == code) return &f;
-  return nullptr;
-}
-
-// Issue 10: on an nft node whose only nft content is kubelet's hint, the
-// kubernetes/release wrapper picks legacy (no hint step, a tie at 0 and 0).
-TEST_CASE("real roots: kubernetes/release's wrapper picks what the audit predicted") {
-  auto copy = wrapped_root("bookworm");
-  if (!copy) return;
-  test::Netns ns;
-  ns.exec_ok(
-      {"chroot", copy->root.string(), "iptables-nft", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"});
-  test::RootedProcess p(copy->root, ns, "kube-router");
-  const test::json a = audit_in(ns);
-  const test::json& c = component_of(a.at("components"), p.pid());
-  CAPTURE(c.dump());
-  CHECK(a.at("mode") == "nft");
-  CHECK(c.at("wrapper_pending") == true);
-  CHECK(c.at("wrapper") == "kubernetes/release debian-iptables");
-  CHECK(c.at("predicted") == "legacy");
-  const test::json* w = finding(a, "WRAPPER_PENDING");
-  REQUIRE(w != nullptr);
-  CHECK(w->at("severity") == "warning");
-  CHECK(finding(a, "WRAPPER_CANNOT_RELINK") == nullptr);
-  // Now the real wrapper runs, in the component's namespaces.
-  const auto picked = p.enter({"iptables", "-V"}, true);
-  REQUIRE_MESSAGE(picked.exit_code == 0, "the wrapper: " << picked.err);
-  CHECK(parse_v(picked.out).mode == c.at("predicted").get<std::string>());
-}
-
-TEST_CASE("real roots: a wrapper on a read-only root cannot relink, and the audit says so") {
-  auto copy = wrapped_root("bookworm");
-  if (!copy) return;
-  test::Netns ns;
-  test::RootedProcess p(copy->root, ns, "kube-router", /*read_only=*/true);
-  const test::json a = audit_in(ns);
-  const test::json* r = finding(a, "WRAPPER_CANNOT_RELINK");
-  REQUIRE_MESSAGE(r != nullptr, a.dump(2));
-  CHECK(r->at("severity") == "error");
-  CHECK(r->at("message").get<std::string>().find("every iptables call fails") != std::string::npos);
-  // And so it is: update-alternatives fails on the read-only root.
-  const auto call = p.enter({"iptables", "-V"}, true);
-  CHECK(call.exit_code != 0);
 }
 
 }  // namespace

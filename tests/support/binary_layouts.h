@@ -32,8 +32,8 @@ struct BinaryLayout {
 };
 
 // Measured with `strings -t d` on the packages mmdebstrap installed
-// (bullseye 1.8.7-1, bookworm 1.8.9-2, trixie 1.8.11-2). The offsets are
-// differences of those figures.
+// (bullseye 1.8.7-1, bookworm 1.8.9-2, trixie 1.8.11-2) and on the static
+// build .ci/setup makes. The offsets are differences of those figures.
 inline std::vector<BinaryLayout> measured_layouts() {
   using K = BinaryKind;
   using F = VersionForm;
@@ -82,6 +82,27 @@ inline std::vector<BinaryLayout> measured_layouts() {
        "trixie",
        "/usr/sbin/xtables-legacy-multi",
        {{0, "1.8.11"}, {1232, "%s v%s\n"}, {2248, "1.8.11 (legacy)"}},
+       K::xtables_legacy_multi,
+       Mode::legacy,
+       "1.8.11",
+       F::literal},
+      // Fully static, as k0s builds its embedded iptables (configure
+      // --enable-static --disable-shared, LDFLAGS=-all-static, stripped):
+      // libxtables, libnftnl, libmnl and the extensions in one file each.
+      // .ci/setup builds it from Debian's iptables_1.8.11.orig.tar.xz in a
+      // trixie root (glibc where k0s uses musl).
+      {"static xtables-nft-multi 1.8.11 (literal)",
+       "static-iptables",
+       "/usr/sbin/xtables-nft-multi",
+       {{0, "1.8.11"}, {6063, "%s v%s\n"}, {13088, "1.8.11 (nf_tables)"}},
+       K::xtables_nft_multi,
+       Mode::nft,
+       "1.8.11",
+       F::literal},
+      {"static xtables-legacy-multi 1.8.11 (literal)",
+       "static-iptables",
+       "/usr/sbin/xtables-legacy-multi",
+       {{0, "1.8.11"}, {6106, "%s v%s\n"}, {8604, "1.8.11 (legacy)"}},
        K::xtables_legacy_multi,
        Mode::legacy,
        "1.8.11",
