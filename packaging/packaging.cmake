@@ -6,7 +6,8 @@
 # flags: packaging/build-packages.sh [BUILD_DIR]. A plain
 #   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=Release && cmake --build build-pkg
 #   (cd build-pkg && cpack -G "DEB;RPM")
-# gives the same packages without those flags.
+# gives packages as reproducible, without those flags, linked against this
+# machine's glibc.
 #
 # Paths under /usr are relative to the packaging prefix (/usr). Only
 # /etc/iptmode/iptmode.conf has an absolute destination: CPack's RPM
@@ -19,6 +20,8 @@ set(IPTMODE_PKG_OUT ${CMAKE_BINARY_DIR}/packaging)
 set(IPTMODE_PACKAGE_MAINTAINER "iptmode maintainers <maintainers@iptmode.invalid>"
     CACHE STRING "Maintainer of the .deb and Packager of the .rpm (\"Name <address>\")")
 set(IPTMODE_PACKAGE_RELEASE "1" CACHE STRING "Debian revision and RPM release of the packages")
+set(IPTMODE_HOMEPAGE "https://iptmode.invalid/"
+    CACHE STRING "Homepage of the .deb and URL of the .rpm")
 
 # Directories the packages create get 0755 whatever the umask.
 set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
@@ -135,6 +138,8 @@ set(CPACK_PACKAGE_NAME iptmode)
 set(CPACK_PACKAGE_VENDOR "The iptmode authors")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${IPTMODE_PACKAGE_MAINTAINER}")
+# The .deb's Homepage and the .rpm's URL.
+set(CPACK_PACKAGE_HOMEPAGE_URL "${IPTMODE_HOMEPAGE}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 # Read here, not through CPACK_PACKAGE_DESCRIPTION_FILE: CPack 3.25 XML-escapes
 # that file's apostrophes into the .deb's Description.
@@ -150,6 +155,17 @@ set(CPACK_PACKAGE_RELOCATABLE OFF)
 set(CPACK_GENERATOR "DEB;RPM")
 set(CPACK_SOURCE_GENERATOR "")
 set(CPACK_PRE_BUILD_SCRIPTS ${IPTMODE_PKG_DIR}/cpack_pre_build.cmake)
+set(CPACK_POST_BUILD_SCRIPTS ${IPTMODE_PKG_DIR}/cpack_post_build.cmake)
+# Reproducible packages on every path, a plain `cpack` too: cpack_project.cmake
+# sets SOURCE_DATE_EPOCH (the last commit's time) when it is not set, and
+# cpack_pre_build.cmake gives every staged file that time.
+set(CPACK_PROJECT_CONFIG_FILE ${IPTMODE_PKG_DIR}/cpack_project.cmake)
+set(CPACK_IPTMODE_SOURCE_DIR ${CMAKE_SOURCE_DIR})
+set(CPACK_IPTMODE_RELEASE_EPOCH ${IPTMODE_RELEASE_EPOCH})
+find_program(IPTMODE_GIT git)
+set(CPACK_IPTMODE_GIT "${IPTMODE_GIT}")
+include(${IPTMODE_PKG_DIR}/built_using.cmake)
+set(CPACK_IPTMODE_BUILT_USING "${IPTMODE_BUILT_USING}")
 
 # Debian
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -168,6 +184,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${IPTMODE_PKG_DIR}/deb/prerm
     ${IPTMODE_PKG_DIR}/deb/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+# Built-Using: cpack_post_build.cmake adds it (CPack has no such field).
 
 # RPM
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
@@ -175,6 +192,11 @@ set(CPACK_RPM_PACKAGE_RELEASE ${IPTMODE_PACKAGE_RELEASE})
 set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Base")
 set(CPACK_RPM_PACKAGE_REQUIRES "iptables")
+# The scriptlets call systemctl (what %systemd_requires says).
+set(CPACK_RPM_PACKAGE_REQUIRES_POST "systemd")
+set(CPACK_RPM_PACKAGE_REQUIRES_PREUN "systemd")
+set(CPACK_RPM_PACKAGE_REQUIRES_POSTUN "systemd")
+set(CPACK_RPM_PACKAGE_PROVIDES "${IPTMODE_RPM_BUNDLED}")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
 set(CPACK_RPM_PACKAGE_AUTOPROV ON)
 set(CPACK_RPM_CHANGELOG_FILE ${IPTMODE_PKG_OUT}/rpm/changelog)
@@ -185,17 +207,26 @@ set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${IPTMODE_PKG_DIR}/rpm/postun.sh)
 set(CPACK_RPM_USER_FILELIST
     "%config(noreplace) /etc/iptmode/iptmode.conf"
     "%license /usr/share/licenses/iptmode/LICENSE")
-# The package owns its own directories, never the system's or firewalld's
-# (/usr/lib/firewalld); it co-owns the shell completion directories, whose
-# packages it does not require (an erase leaves none behind).
+# The package owns its own directories and those it puts files in that no
+# package it requires owns: filesystem owns /usr/sbin and the rest of the
+# FHS, systemd the unit directory. firewalld's services directory and the
+# completion directories belong to packages iptmode does not need
+# (firewalld-filesystem, which SUSE lacks; bash-completion, zsh, fish), so
+# it co-owns them, as Fedora's packaging guidelines allow: an erase leaves
+# none behind that no other package owns.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
     /usr/sbin /usr/libexec /usr/lib/systemd /usr/lib/systemd/system
-    /usr/lib/firewalld /usr/lib/firewalld/services
     /usr/share/man /usr/share/man/man8 /usr/share/licenses
     /var /var/lib)
-# The Packager tag; no /usr/lib/.build-id links in the file list.
-set(CPACK_RPM_SPEC_MORE_DEFINE
-    "%define packager ${IPTMODE_PACKAGE_MAINTAINER}\n%define _build_id_links none")
+# The Packager tag; no /usr/lib/.build-id links in the file list; the
+# header's build time and host, and every file's time, fixed for
+# reproducible builds (SOURCE_DATE_EPOCH, cpack_project.cmake).
+string(CONCAT CPACK_RPM_SPEC_MORE_DEFINE
+    "%define packager ${IPTMODE_PACKAGE_MAINTAINER}\n"
+    "%define _build_id_links none\n"
+    "%define use_source_date_epoch_as_buildtime 1\n"
+    "%define clamp_mtime_to_source_date_epoch 1\n"
+    "%define _buildhost reproducible")
 
 include(CPack)
 
@@ -218,8 +249,11 @@ if(BUILD_TESTING)
   add_test(NAME packaging/deb-install COMMAND bash ${_t}/deb_install.sh ${_args})
   add_test(NAME packaging/rpm-root COMMAND bash ${_t}/rpm_root.sh ${_args})
   add_test(NAME packaging/units-security COMMAND bash ${_t}/units_security.sh ${_args})
+  # Relinks in packaging/build's directory: alone, so no check reads a
+  # program while it is relinked.
+  add_test(NAME packaging/reproducible COMMAND bash ${_t}/reproducible.sh ${_args})
   set_tests_properties(packaging/deb-install packaging/rpm-root packaging/portable
-    packaging/units-security PROPERTIES
+    packaging/units-security packaging/reproducible PROPERTIES
     FIXTURES_REQUIRED iptmode_packages RUN_SERIAL TRUE)
   add_test(NAME packaging/manifests COMMAND /usr/bin/python3 ${_t}/manifests.py ${_args})
   set_tests_properties(packaging/manifests PROPERTIES FIXTURES_REQUIRED iptmode_packages)
@@ -227,6 +261,6 @@ if(BUILD_TESTING)
   set_tests_properties(
     packaging/build packaging/lint packaging/units packaging/firewalld packaging/manpages packaging/portable
     packaging/deb-install packaging/rpm-root packaging/units-security packaging/manifests packaging/alerts
-    PROPERTIES SKIP_RETURN_CODE 77 LABELS packaging
+    packaging/reproducible PROPERTIES SKIP_RETURN_CODE 77 LABELS packaging
     ENVIRONMENT "IPTMODE_VERSION=${PROJECT_VERSION};IPTMODE_RELEASE=${IPTMODE_PACKAGE_RELEASE};IPTMODE_SUMMARY=${PROJECT_DESCRIPTION};IPTMODE_MAINTAINER=${IPTMODE_PACKAGE_MAINTAINER}")
 endif()

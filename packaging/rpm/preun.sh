@@ -1,16 +1,20 @@
-# iptmode %preun: on erase ($1 = 0), stop and disable the units, then put back
-# k0s's own iptables links in its bin dir while the iptmode binary is still
-# here. Upgrades ($1 >= 1) keep everything in place.
+# iptmode %preun, as %systemd_preun expands: on erase ($1 = 0) disable and
+# stop the units, then put back k0s's own iptables links in its bin dir
+# while the iptmode binary is still here. Upgrades ($1 >= 1) keep
+# everything in place.
 if [ "$1" -eq 0 ]; then
     units="iptmode-shim-watch.service iptmode-audit.timer iptmode-audit.service"
     bin_dir=/var/lib/k0s/bin
-    # The watch first: it would put the shim back at once.
-    if [ -d /run/systemd/system ]; then
-        systemctl stop $units >/dev/null 2>&1 || :
-    fi
-    # Disabling works without a running systemd too.
-    if command -v systemctl >/dev/null 2>&1; then
-        systemctl --quiet disable $units >/dev/null 2>&1 || :
+    # The watch first (it would put the shim back at once): `disable --now`
+    # stops it too.
+    if [ -x /usr/lib/systemd/systemd-update-helper ]; then
+        /usr/lib/systemd/systemd-update-helper remove-system-units $units || :
+    elif command -v systemctl >/dev/null 2>&1; then
+        if [ -d /run/systemd/system ]; then
+            systemctl --no-reload disable --now $units >/dev/null 2>&1 || :
+        else
+            systemctl --no-reload disable $units >/dev/null 2>&1 || :
+        fi
     fi
     if [ -e "$bin_dir/iptmode-shim" ] && [ -x /usr/sbin/iptmode ]; then
         if ! /usr/sbin/iptmode shim uninstall --bin-dir "$bin_dir"; then

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # packaging/deb-install: a real `dpkg -i` of the .deb on this machine. It
-# leaves /var/lib/k0s alone, enables nothing, runs from /usr/sbin; removing it
-# puts back k0s's own iptables links; purging it leaves nothing behind.
+# leaves /var/lib/k0s alone, enables nothing, runs from /usr/sbin; an upgrade
+# and a downgrade keep the shim and the units the operator enabled; removing
+# it puts back k0s's own iptables links and keeps the units' enablement (the
+# operator's configuration); purging it drops that too and leaves nothing
+# behind.
 #
 # Where /var/lib/k0s does not exist, the check stages a k0s-like bin dir
 # there (the host's xtables binaries, the six names linked to
@@ -119,6 +122,33 @@ note "the operator enables the units; an audit writes the textfile"
 systemctl enable iptmode-shim-watch.service iptmode-audit.timer >/dev/null 2>&1 ||
   fail "systemctl enable failed"
 ls /etc/systemd/system/*.wants/iptmode-shim-watch.service >/dev/null || fail "enabling made no link"
+enabled_links=(/etc/systemd/system/multi-user.target.wants/iptmode-shim-watch.service
+  /etc/systemd/system/timers.target.wants/iptmode-audit.timer)
+
+note "an upgrade to a newer revision and a downgrade back keep the units enabled and the shim in place"
+# The newer revision: this package with only its version raised.
+newer=$OUT/iptmode_$VERSION-$RELEASE.1.deb
+rm -rf "$OUT/newer-tree"
+dpkg-deb -R "$deb" "$OUT/newer-tree"
+sed -i "s/^Version: .*/Version: $VERSION-$RELEASE.1/" "$OUT/newer-tree/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$OUT/newer-tree" "$newer" >/dev/null
+rm -rf "$OUT/newer-tree"
+for step in "upgrade:$newer:$VERSION-$RELEASE.1" "downgrade:$deb:$VERSION-$RELEASE"; do
+  IFS=: read -r what pkg want <<<"$step"
+  dpkg -i "$pkg" >"$OUT/dpkg-$what.txt" 2>&1 || {
+    cat "$OUT/dpkg-$what.txt"
+    fail "dpkg -i ($what) failed"
+  }
+  [[ $(dpkg-query -W -f='${Status} ${Version}' iptmode) == "install ok installed $want" ]] ||
+    fail "after the $what, dpkg says: $(dpkg-query -W -f='${Status} ${Version}' iptmode)"
+  for l in "${enabled_links[@]}"; do
+    [[ -L $l && -e $l ]] || fail "the $what disabled ${l##*/} ($l)"
+  done
+  if ((fake_k0s)); then
+    [[ $(readlink /var/lib/k0s/bin/iptables) == iptmode-shim ]] || fail "the $what uninstalled the shim"
+  fi
+done
+rm -f "$newer"
 set +e
 iptmode audit --prometheus "$textfile_dir/iptmode.prom" >"$OUT/audit.txt" 2>&1
 rc=$?
@@ -129,7 +159,7 @@ grep -qx 'iptmode_last_run_success 1' "$textfile_dir/iptmode.prom" || fail "no i
 echo partial >"$textfile_dir/.iptmode.prom.tmp.99999"
 echo "# edited by the operator" >>/etc/iptmode/iptmode.conf
 
-note "dpkg -r: k0s's links back, units disabled, the edited conffile kept"
+note "dpkg -r: k0s's links back, the edited conffile and the units' enablement kept"
 dpkg -r iptmode >"$OUT/dpkg-remove.txt" 2>&1 || {
   cat "$OUT/dpkg-remove.txt"
   fail "dpkg -r failed"
@@ -138,8 +168,11 @@ cat "$OUT/dpkg-remove.txt"
 dpkg-query -W -f='${Status}\n' iptmode | grep -cx 'deinstall ok config-files' >/dev/null || fail "dpkg status after remove: $(dpkg-query -W -f='${Status}' iptmode)"
 [[ ! -e /usr/sbin/iptmode ]] || fail "/usr/sbin/iptmode survived dpkg -r"
 [[ -f /etc/iptmode/iptmode.conf ]] || fail "dpkg -r removed the conffile"
-for u in "${units[@]}"; do
-  ! ls /etc/systemd/system/*.wants/"$u" 2>/dev/null || fail "$u is still enabled after dpkg -r"
+# Enabling is the operator's configuration: Debian keeps it over a remove
+# (deb-systemd-helper's convention) and drops it at purge. The links dangle
+# meanwhile; a reinstall finds them in place.
+for l in "${enabled_links[@]}"; do
+  [[ -L $l ]] || fail "dpkg -r disabled ${l##*/} ($l is gone)"
 done
 if ((fake_k0s)); then
   for n in "${names[@]}"; do
@@ -148,12 +181,32 @@ if ((fake_k0s)); then
   ! ls /var/lib/k0s/bin/iptmode-shim* 2>/dev/null || fail "the shim's files survived dpkg -r"
 fi
 
-note "dpkg --purge: nothing left"
+note "dpkg -i over the removed package: the units are enabled as before"
+dpkg -i "$deb" >"$OUT/dpkg-reinstall-removed.txt" 2>&1 || {
+  cat "$OUT/dpkg-reinstall-removed.txt"
+  fail "dpkg -i after dpkg -r failed"
+}
+for l in "${enabled_links[@]}"; do
+  [[ -L $l && -e $l ]] || fail "after a reinstall, ${l##*/} is not enabled ($l)"
+done
+if ((fake_k0s)); then
+  # The reinstall put no shim in place; the removal below has none to take out.
+  [[ $(readlink /var/lib/k0s/bin/iptables) == xtables-nft-multi ]] || fail "a reinstall touched the bin dir"
+fi
+dpkg -r iptmode >"$OUT/dpkg-remove-2.txt" 2>&1 || {
+  cat "$OUT/dpkg-remove-2.txt"
+  fail "dpkg -r (again) failed"
+}
+
+note "dpkg --purge: the units' enablement and everything else gone"
 dpkg --purge iptmode >"$OUT/dpkg-purge.txt" 2>&1 || {
   cat "$OUT/dpkg-purge.txt"
   fail "dpkg --purge failed"
 }
 installed_by_us=0
+for l in "${enabled_links[@]}"; do
+  [[ ! -L $l ]] || fail "dpkg --purge left ${l##*/} enabled ($l)"
+done
 ! dpkg-query -W iptmode >/dev/null 2>&1 || fail "dpkg still knows iptmode: $(dpkg-query -W -f='${Status}' iptmode)"
 snapshot >"$OUT/after.txt"
 diff -u "$OUT/before.txt" "$OUT/after.txt" || fail "install, remove and purge left changes behind (- before, + after)"

@@ -42,7 +42,7 @@ rpm -qp --requires "$(rpm_file)" 2>/dev/null | sort >"$OUT/rpm-requires.txt"
 cat "$OUT/rpm-requires.txt"
 while read -r req; do
   case $req in
-    iptables | /bin/sh | rtld\(GNU_HASH\) | rpmlib\(* | "config(iptmode) = $VERSION-$RELEASE") ;;
+    iptables | systemd | /bin/sh | rtld\(GNU_HASH\) | rpmlib\(* | "config(iptmode) = $VERSION-$RELEASE") ;;
     ld-linux-x86-64.so.2\(*\)\(64bit\)) ;;
     libc.so.6\(GLIBC_*\)\(64bit\))
       v=${req#libc.so.6(GLIBC_}; v=${v%%)*}

@@ -22,7 +22,7 @@ install -d -m 0755 "$root"
 cleanup() { local rc=$?; rm -rf "$root"; exit $rc; }
 trap cleanup EXIT
 for d in bin dev etc usr usr/sbin usr/libexec usr/lib usr/lib/systemd usr/lib/systemd/system \
-  usr/lib/firewalld usr/lib/firewalld/services usr/share usr/share/doc usr/share/licenses \
+  usr/share usr/share/doc usr/share/licenses \
   usr/share/man usr/share/man/man8 var var/lib var/tmp var/lib/rpm tmp; do
   install -d -m 0755 "$root/$d"
 done
@@ -78,8 +78,13 @@ for f in "$root"/usr/lib/systemd/system/iptmode-* "$root"/usr/lib/firewalld/serv
 done
 [[ $(rpmq -qc iptmode) == /etc/iptmode/iptmode.conf ]] || fail "config files: $(rpmq -qc iptmode)"
 [[ -z $(rpmq -ql iptmode | grep '^/var') ]] || fail "the package ships files under /var"
-for d in /usr/sbin /var /var/lib /usr /etc /usr/libexec /usr/lib/systemd/system /usr/lib/firewalld/services; do
+for d in /usr/sbin /var /var/lib /usr /etc /usr/libexec /usr/lib/systemd/system; do
   ! rpmq -qf "$d" | grep -c '^iptmode' >/dev/null || fail "the package claims $d"
+done
+# firewalld's directories: co-owned (no firewalld-filesystem on SUSE), so an
+# erase takes them away where no other package has them.
+for d in /usr/lib/firewalld /usr/lib/firewalld/services; do
+  rpmq -qf "$d" | grep -c '^iptmode' >/dev/null || fail "the package does not own $d"
 done
 bin_links() { for n in "${names[@]}"; do echo "$n -> $(readlink "$bin/$n")"; done; ls "$bin" | LC_ALL=C sort; }
 [[ $(readlink "$bin/iptables") == xtables-nft-multi ]] || fail "installing the package touched /var/lib/k0s/bin"
