@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/foreign_rules.h"
 #include "core/mode.h"
 
 namespace iptmode::monitor {
@@ -69,6 +70,10 @@ struct Event {
   std::uint64_t rules_added = 0;
   std::uint64_t rules_deleted = 0;
   bool iptables_table = false;  // a table iptables itself writes (not a native nftables one)
+  // Added rules iptables-nft cannot read back (the worst, and how many):
+  // what makes the verdict foreign-rule.
+  std::optional<ReadbackVerdict> foreign;
+  std::uint64_t foreign_rules = 0;
   std::optional<std::uint32_t> generation;
   Source source = Source::netlink;
   Writer writer;

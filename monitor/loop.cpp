@@ -76,9 +76,10 @@ class Runner {
 
   void transaction(const NftTransaction& tx) {
     const Writer w = who_.lookup(tx.pid, tx.comm);
-    for (const auto& c : tx.changes) {
-      apply(nft_, c);
-      write(Mode::nft, c, w, Source::netlink, tx.generation);
+    for (std::size_t i = 0; i < tx.changes.size(); ++i) {
+      apply(nft_, tx.changes[i]);
+      write(Mode::nft, tx.changes[i], w, Source::netlink, tx.generation,
+            i < tx.foreign.size() ? tx.foreign[i] : ForeignAdded{});
     }
     // More changes than one transaction itemises: the rest from a re-read.
     if (tx.more > 0)
@@ -140,7 +141,7 @@ class Runner {
   }
 
   void write(Mode backend, const Change& c, const Writer& w, Source s,
-             std::optional<std::uint32_t> gen) {
+             std::optional<std::uint32_t> gen, const ForeignAdded& foreign = {}) {
     Event e = base_event(EventKind::write);
     e.backend = backend;
     e.family = c.family;
@@ -150,6 +151,8 @@ class Runner {
     e.rules_added = c.added;
     e.rules_deleted = c.deleted;
     e.iptables_table = backend == Mode::legacy || is_xtables_nft_table(c.family, c.table);
+    e.foreign = foreign.worst;
+    e.foreign_rules = foreign.rules;
     e.generation = gen;
     e.source = s;
     e.writer = w;

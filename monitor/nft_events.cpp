@@ -12,7 +12,9 @@
 
 #include <libmnl/libmnl.h>
 
+#include "audit/foreign_rules.h"
 #include "detect/nft_session.h"
+#include "monitor/verdict.h"
 
 namespace iptmode::monitor {
 namespace {
@@ -47,9 +49,20 @@ std::uint32_t u32_attr(const Attrs& at, int type) {
   return ntohl(mnl_attr_get_u32(a));
 }
 
+// A rule added to an ip/ip6 iptables-nft table, read as iptables-nft would
+// read it back (the audit's classifier, on the notification in place).
+ForeignAdded classify_added(const nlmsghdr* nlh, std::uint8_t family, const Change& c) {
+  if (family != NFPROTO_IPV4 && family != NFPROTO_IPV6) return {};
+  if (!is_xtables_nft_table(c.family, c.table)) return {};
+  auto r = classify_rule_msg(nlh, family);
+  if (r.verdict.outcome == Readback::ok) return {};
+  return {std::move(r.verdict), 1};
+}
+
 struct Parsed {
   bool is_gen = false;
   Change change;
+  ForeignAdded foreign;
 };
 
 // nullopt: a message the monitor does not follow (sets, objects, flowtables).
@@ -83,6 +96,7 @@ std::optional<Parsed> parse(const nlmsghdr* nlh) {
       p.change.chain = str_attr(at, NFTA_RULE_CHAIN);
       p.change.op = msg == NFT_MSG_NEWRULE ? Operation::add_rule : Operation::delete_rule;
       (msg == NFT_MSG_NEWRULE ? p.change.added : p.change.deleted) = 1;
+      if (msg == NFT_MSG_NEWRULE) p.foreign = classify_added(nlh, gen->nfgen_family, p.change);
       return p;
     default:
       return std::nullopt;
@@ -118,9 +132,14 @@ void TransactionBuilder::on_message(const nlmsghdr* nlh, std::vector<NftTransact
   if (auto it = index_.find(key); it != index_.end()) {
     pending_.changes[it->second].added += c.added;
     pending_.changes[it->second].deleted += c.deleted;
+    ForeignAdded& had = pending_.foreign[it->second];
+    had.rules += p->foreign.rules;
+    if (p->foreign.worst && (!had.worst || p->foreign.worst->outcome > had.worst->outcome))
+      had.worst = std::move(p->foreign.worst);
   } else if (pending_.changes.size() < kMaxChangesPerTransaction) {
     index_.emplace(std::move(key), pending_.changes.size());
     pending_.changes.push_back(std::move(c));
+    pending_.foreign.push_back(std::move(p->foreign));
   } else {
     ++pending_.more;
   }

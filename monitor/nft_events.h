@@ -12,10 +12,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "audit/foreign_rules.h"
 #include "core/error.h"
 #include "monitor/table_state.h"
 
@@ -29,12 +31,23 @@ namespace iptmode::monitor {
 // the same memory as a small one.
 inline constexpr std::size_t kMaxChangesPerTransaction = 4096;
 
+// Rules added to an iptables-nft table that iptables-nft would not read back
+// as the kernel holds them (audit/foreign_rules.h): the worst of them (the
+// first among equals) and how many.
+struct ForeignAdded {
+  std::optional<ReadbackVerdict> worst;
+  std::uint64_t rules = 0;
+};
+
 struct NftTransaction {
   std::uint32_t generation = 0;
   pid_t pid = 0;
   std::string comm;             // NEWGEN's process name (the kernel's comm)
   std::vector<Change> changes;  // in the order first seen; rules tallied per chain
-  std::uint64_t more = 0;       // messages past kMaxChangesPerTransaction entries
+  // One for each of `changes`, same index: its added rules that iptables-nft
+  // cannot read back (only ip/ip6 iptables-nft tables are looked at).
+  std::vector<ForeignAdded> foreign;
+  std::uint64_t more = 0;  // messages past kMaxChangesPerTransaction entries
 };
 
 // Folds messages into transactions. Pure: tests feed it messages built with

@@ -46,9 +46,13 @@ std::string event_text(const Event& e) {
   if (e.rules_added > 0) rules += fmt::format(" +{}", e.rules_added);
   if (e.rules_deleted > 0) rules += fmt::format(" -{}", e.rules_deleted);
   std::string gen = e.generation ? fmt::format(" gen={}", *e.generation) : "";
-  return fmt::format("{} write {} {} {}{}{} by {} via {} verdict={}\n", t, to_string(e.backend),
+  std::string foreign;
+  if (e.foreign)
+    foreign = fmt::format(" ({} of them {}: {})", e.foreign_rules, to_string(e.foreign->outcome),
+                          clean(e.foreign->expr));
+  return fmt::format("{} write {} {} {}{}{} by {} via {} verdict={}{}\n", t, to_string(e.backend),
                      where(e), to_string(e.op), rules, gen, writer_text(e.writer),
-                     to_string(e.source), to_string(e.verdict));
+                     to_string(e.source), to_string(e.verdict), foreign);
 }
 
 std::string event_json(const Event& e) {
@@ -73,6 +77,11 @@ std::string event_json(const Event& e) {
             {"rules_added", e.rules_added},
             {"rules_deleted", e.rules_deleted},
             {"iptables_table", e.iptables_table},
+            {"foreign", e.foreign ? json{{"expr", e.foreign->expr},
+                                         {"outcome", to_string(e.foreign->outcome)},
+                                         {"why", e.foreign->why},
+                                         {"rules", e.foreign_rules}}
+                                  : json(nullptr)},
             {"generation", e.generation ? json(*e.generation) : json(nullptr)},
             {"source", to_string(e.source)},
             {"pid", w.pid == 0 ? json(nullptr) : json(w.pid)},

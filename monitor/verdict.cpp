@@ -23,6 +23,9 @@ Verdict verdict(Mode decided, const Event& e) {
   const bool adds = e.op == Operation::add_table || e.op == Operation::add_chain ||
                     e.op == Operation::add_rule || e.rules_added > 0;
   if (ip && e.iptables_table && adds && e.backend != decided) return Verdict::wrong_backend;
+  // A rule iptables-nft cannot read back breaks its saves, listings and
+  // restores of that table, whichever mode is decided.
+  if (ip && e.iptables_table && e.backend == Mode::nft && e.foreign) return Verdict::foreign_rule;
   return Verdict::ok;
 }
 

@@ -4,8 +4,9 @@
 //                  the node did not decide on: a Kubernetes component, or any
 //                  other writer of iptables rules there, splits the node.
 //                  Deletions there are clean-ups, ok.
-//   foreign-rule   a native nftables rule inside an iptables-nft table (needs
-//                  the rule's expressions: not classified yet, see docs/monitor.md)
+//                  Takes precedence over foreign-rule.
+//   foreign-rule   rules added to an ip/ip6 iptables-nft table that iptables-nft
+//                  cannot read back (Event::foreign, audit/foreign_rules.h)
 //   ok             everything else: the decided backend, native nftables tables
 #pragma once
 

@@ -25,6 +25,7 @@
 #include "tests/support/rooted_process.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/validate_json.h"
 
 using namespace iptmode::test;
 using nlohmann::json;
@@ -32,6 +33,27 @@ using nlohmann::json;
 namespace {
 
 constexpr auto kLineWait = std::chrono::seconds(20);
+
+// Every complete line the monitor printed against
+// docs/schema/monitor-v1.schema.json, in one validator run (one file a line).
+void check_lines_schema(const std::string& out) {
+  TempDir dir{"iptmode-monitor-lines"};
+  std::vector<std::string> argv{"/usr/bin/python3", kValidateJson, "--schema",
+                                "iptmode.monitor/v1"};
+  std::size_t n = 0;
+  for (const auto& l : lines(out.substr(0, out.rfind('\n') + 1)))
+    argv.push_back(dir.file("line" + std::to_string(n++) + ".json", l));
+  if (n == 0) return;
+  RunOptions o;
+  o.timeout = std::chrono::seconds(60);
+  const RunResult r = run(argv, o);
+  if (r.exit_code == 77) {
+    MESSAGE("monitor lines not checked against their schema: " << r.err);
+    return;
+  }
+  CHECK_MESSAGE(r.exit_code == 0, "monitor lines do not match docs/schema/monitor-v1.schema.json:\n"
+                                      << r.out << r.err);
+}
 
 // A running `iptmode monitor --json` in a namespace, its lines parsed as read.
 class Monitor {
@@ -44,10 +66,11 @@ class Monitor {
     wait_for([](const json& j) { return j.value("event", "") == "watch"; });
   }
   ~Monitor() {
-    if (child_.pid > 0) {
+    if (child_.pid > 0 && !stopped_) {
       ::kill(child_.pid, SIGKILL);
-      (void)collect(child_, Clock::now() + std::chrono::seconds(10));
+      buf_ += collect(child_, Clock::now() + std::chrono::seconds(10)).out;
     }
+    check_lines_schema(buf_);
   }
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -79,6 +102,7 @@ class Monitor {
     ::kill(child_.pid, SIGTERM);
     RunResult r = collect(child_, Clock::now() + std::chrono::seconds(20));
     buf_ += r.out;
+    stopped_ = true;
     return r;
   }
 
@@ -91,6 +115,7 @@ class Monitor {
   std::size_t parsed_ = 0;
   std::vector<json> events_;
   std::size_t next_ = 0;
+  bool stopped_ = false;
 };
 
 // A per-test lock file, visible inside a component's root through
@@ -256,6 +281,45 @@ TEST_CASE("monitor: each write names its writer, component, backend and chain, i
   RunResult r = m.stop();
   CHECK(r.exit_code == 0);
   CHECK(m.out().find("\"event\":\"stop\"") != std::string::npos);
+}
+
+TEST_CASE("monitor: a native nft rule in an iptables-nft table is a foreign-rule, by its writer") {
+  if (!require_root()) return;
+  Netns ns;
+  LockFile lock;
+  Monitor m(ns, lock.path, {"--mode", "nft"});
+  // iptables-nft's own rule: ok (it also makes the table and chain).
+  ns.exec_ok({"iptables-nft", "-A", "INPUT", "-s", "10.9.0.0/16", "-j", "ACCEPT"});
+  json e = m.wait_for(write_to("nft", "INPUT"));
+  CHECK(e["comm"] == "iptables-nft");
+  CHECK(e["verdict"] == "ok");
+  CHECK(e["foreign"].is_null());
+  // A native rule there (ip netns exec execs nft: the spawned pid is nft's).
+  Spawned nft = spawn(
+      ns.wrap({"nft", "add rule ip filter INPUT ct state established,related counter accept"}));
+  const pid_t nft_pid = nft.pid;
+  e = m.wait_for(write_to("nft", "INPUT"));
+  const RunResult r = collect(nft, Clock::now() + std::chrono::seconds(30));
+  INFO("the stream: " << m.out());
+  CHECK(r.exit_code == 0);
+  CHECK(e["pid"] == nft_pid);
+  CHECK(e["comm"] == "nft");
+  CHECK(e["operation"] == "add-rule");
+  CHECK(e["iptables_table"] == true);
+  CHECK(e["verdict"] == "foreign-rule");
+  REQUIRE(e["foreign"].is_object());
+  CHECK(e["foreign"]["expr"] == "ct");
+  CHECK(e["foreign"]["outcome"].is_string());
+  CHECK(e["foreign"]["outcome"] != "ok");
+  CHECK(e["foreign"]["rules"] == 1);
+  // The same rule in a native table is nobody's business but nft's: ok.
+  ns.exec_ok(
+      {"nft", "add table ip own; add chain ip own c; add rule ip own c ct state new accept"});
+  e = m.wait_for(
+      [](const json& j) { return j.value("operation", "") == "add-rule" && j["table"] == "own"; });
+  CHECK(e["verdict"] == "ok");
+  CHECK(e["foreign"].is_null());
+  CHECK(m.stop().exit_code == 0);
 }
 
 TEST_CASE("monitor: a legacy writer that bypasses the lock is found by the periodic check") {

@@ -79,6 +79,23 @@ TEST_CASE("render: JSON lines carry the schema and every field") {
   CHECK(r["legacy_rules"] == 0);
 }
 
+TEST_CASE("render: a foreign rule names its expression and outcome") {
+  Event e = legacy_write();
+  e.backend = Mode::nft;
+  e.op = Operation::add_rule;
+  e.rules_added = 1;
+  e.generation = 9;
+  e.foreign = ReadbackVerdict{Readback::fail, "ct", "the save stops"};
+  e.foreign_rules = 1;
+  e.verdict = Verdict::foreign_rule;
+  CHECK(event_text(e).ends_with("verdict=foreign-rule (1 of them fail: ct)\n"));
+  const auto j = nlohmann::json::parse(event_json(e));
+  CHECK(j["foreign"]["expr"] == "ct");
+  CHECK(j["foreign"]["outcome"] == "fail");
+  CHECK(j["foreign"]["rules"] == 1);
+  CHECK(nlohmann::json::parse(event_json(legacy_write()))["foreign"].is_null());
+}
+
 TEST_CASE("metrics: wrong-backend writes by component, and the last time") {
   WrongBackendMetrics m;
   CHECK(m.text().find("iptmode_monitor_last_wrong_backend_timestamp_seconds 0.000000\n") !=

@@ -14,6 +14,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 
@@ -53,11 +54,22 @@ struct Feed {
     nftnl_chain_free(c);
     send(nlh);
   }
-  void rule(int type, int family, const char* table, const char* chain) {
+  // `ct`: the rule is `ct state ... accept`, as native nft writes it.
+  void rule(int type, int family, const char* table, const char* chain, bool ct = false) {
     nlmsghdr* nlh = hdr(type, family, 77);
     nftnl_rule* r = nftnl_rule_alloc();
     nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
     nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+    if (ct) {
+      nftnl_expr* e = nftnl_expr_alloc("ct");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+      nftnl_rule_add_expr(r, e);
+      nftnl_expr* v = nftnl_expr_alloc("immediate");
+      nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+      nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+      nftnl_rule_add_expr(r, v);
+    }
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
     send(nlh);
@@ -121,4 +133,29 @@ TEST_CASE("nft_events: a reset drops the transaction under way; a huge one is ca
   REQUIRE(f.done.size() == 2);
   CHECK(f.done[1].changes.size() == kMaxChangesPerTransaction);
   CHECK(f.done[1].more == 5);
+}
+
+TEST_CASE("nft_events: rules iptables-nft cannot read back are classified, in its tables only") {
+  Feed f;
+  f.rule(NFT_MSG_NEWRULE, NFPROTO_IPV4, "filter", "INPUT", true);
+  f.rule(NFT_MSG_NEWRULE, NFPROTO_IPV4, "filter", "INPUT", true);
+  f.rule(NFT_MSG_NEWRULE, NFPROTO_INET, "filter", "input", true);  // a native table
+  f.rule(NFT_MSG_NEWRULE, NFPROTO_IPV6, "mangle", "OUTPUT", true);
+  f.rule(NFT_MSG_DELRULE, NFPROTO_IPV4, "nat", "OUTPUT", true);  // deletions are not looked at
+  f.gen(7, 8, "nft");
+  REQUIRE(f.done.size() == 1);
+  const auto& c = f.done[0].changes;
+  const auto& fo = f.done[0].foreign;
+  REQUIRE(c.size() == 4);
+  REQUIRE(fo.size() == 4);
+  REQUIRE(fo[0].worst.has_value());
+  CHECK(fo[0].worst->expr == "ct");
+  CHECK(fo[0].worst->outcome != iptmode::Readback::ok);
+  CHECK(fo[0].rules == 2);
+  CHECK(c[0].added == 2);
+  CHECK_FALSE(fo[1].worst.has_value());
+  CHECK(c[1].family == "inet");
+  REQUIRE(fo[2].worst.has_value());
+  CHECK(c[2].family == "ip6");
+  CHECK_FALSE(fo[3].worst.has_value());
 }

@@ -53,3 +53,15 @@ TEST_CASE("verdict: which nf_tables tables are iptables-nft's") {
   CHECK_FALSE(is_xtables_nft_table("ip", "firewalld"));
   CHECK_FALSE(is_xtables_nft_table("arp", "nat"));
 }
+
+TEST_CASE("verdict: rules iptables-nft cannot read back in its tables are foreign-rule") {
+  Event e = write(Mode::nft, "ip", "filter", Operation::add_rule);
+  e.rules_added = 1;
+  e.foreign = ReadbackVerdict{Readback::fail, "ct", "parsing fails"};
+  e.foreign_rules = 1;
+  CHECK(verdict(Mode::nft, e) == Verdict::foreign_rule);
+  // In the stale backend the split comes first.
+  CHECK(verdict(Mode::legacy, e) == Verdict::wrong_backend);
+  e.foreign.reset();
+  CHECK(verdict(Mode::nft, e) == Verdict::ok);
+}
