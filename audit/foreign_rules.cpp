@@ -1,8 +1,6 @@
 #include "audit/foreign_rules.h"
 
-#include <arpa/inet.h>
 #include <endian.h>
-#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -20,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "audit/foreign_rules_attr.h"
+
 namespace iptmode {
 namespace {
 
@@ -29,21 +29,6 @@ constexpr std::array<std::string_view, 10> kKnownExprs = {
     "match",   "target",  "payload",   "meta",   "cmp",
     "bitwise", "counter", "immediate", "lookup", "range"};
 
-// Each attribute in `len` bytes from `start`, bounds-checked (mnl_attr_ok).
-template <class Fn>
-void each_attr(const void* start, std::size_t len, Fn fn) {
-  int left = static_cast<int>(len);
-  for (const auto* a = static_cast<const nlattr*>(start); mnl_attr_ok(a, left);) {
-    fn(a);
-    left -= static_cast<int>(MNL_ALIGN(a->nla_len));
-    a = mnl_attr_next(a);
-  }
-}
-template <class Fn>
-void each_nested(const nlattr* outer, Fn fn) {
-  each_attr(mnl_attr_get_payload(outer), mnl_attr_get_payload_len(outer), fn);
-}
-
 // One expression of a rule message, by its kernel attributes (NFTA_*):
 // read straight from the netlink bytes, nothing allocated.
 struct Expr {
@@ -52,16 +37,13 @@ struct Expr {
 
   bool has(std::uint16_t t) const { return t < a.size() && a[t]; }
   // Every number attribute nf_tables sends is big-endian.
-  std::uint32_t u32(std::uint16_t t) const {
-    if (!has(t) || mnl_attr_get_payload_len(a[t]) < 4) return 0;
-    return ntohl(mnl_attr_get_u32(a[t]));
-  }
+  std::uint32_t u32(std::uint16_t t) const { return has(t) ? nla::be32(a[t]) : 0; }
   // The attribute `want` nested inside attribute t.
-  const nlattr* inner(const nlattr* outer, std::uint16_t want) const {
+  static const nlattr* inner(const nlattr* outer, std::uint16_t want) {
     if (!outer) return nullptr;
     const nlattr* found = nullptr;
-    each_nested(outer, [&](const nlattr* in) {
-      if (mnl_attr_get_type(in) == want) found = in;
+    nla::each_nested(outer, [&](const nlattr* in) {
+      if (nla::type(in) == want) found = in;
     });
     return found;
   }
@@ -69,7 +51,7 @@ struct Expr {
   std::span<const std::uint8_t> data(std::uint16_t t) const {
     const nlattr* v = inner(has(t) ? a[t] : nullptr, NFTA_DATA_VALUE);
     if (!v) return {};
-    return {static_cast<const std::uint8_t*>(mnl_attr_get_payload(v)), mnl_attr_get_payload_len(v)};
+    return {static_cast<const std::uint8_t*>(nla::payload(v)), nla::payload_len(v)};
   }
   std::uint8_t u8(std::uint16_t t) const {
     auto d = data(t);
@@ -80,14 +62,10 @@ struct Expr {
     const nlattr* v =
         inner(inner(has(NFTA_IMMEDIATE_DATA) ? a[NFTA_IMMEDIATE_DATA] : nullptr, NFTA_DATA_VERDICT),
               NFTA_VERDICT_CODE);
-    if (!v || mnl_attr_get_payload_len(v) < 4) return std::nullopt;
-    return static_cast<std::int32_t>(ntohl(mnl_attr_get_u32(v)));
+    if (!v || nla::payload_len(v) < 4) return std::nullopt;
+    return static_cast<std::int32_t>(nla::be32(v));
   }
-  std::string_view str(std::uint16_t t) const {
-    if (!has(t)) return {};
-    const char* p = static_cast<const char*>(mnl_attr_get_payload(a[t]));
-    return {p, strnlen(p, mnl_attr_get_payload_len(a[t]))};
-  }
+  std::string_view str(std::uint16_t t) const { return has(t) ? nla::str(a[t]) : ""; }
 };
 
 // The register file as iptables-nft's parser keeps it (struct nft_xt_ctx_reg).
@@ -343,24 +321,22 @@ std::string_view to_string(Readback r) {
 
 namespace {
 
-// Hands each expression of NFTA_RULE_EXPRESSIONS to `fn` until it returns false.
-template <class Fn>
-void for_each_expr(const nlattr* exprs, Fn fn) {
-  bool go = true;
-  each_nested(exprs, [&](const nlattr* elem) {
-    if (!go || mnl_attr_get_type(elem) != NFTA_LIST_ELEM) return;
-    Expr e;
-    each_nested(elem, [&](const nlattr* in) {
-      if (mnl_attr_get_type(in) == NFTA_EXPR_NAME) {
-        const char* n = static_cast<const char*>(mnl_attr_get_payload(in));
-        e.name = {n, strnlen(n, mnl_attr_get_payload_len(in))};
-      } else if (mnl_attr_get_type(in) == NFTA_EXPR_DATA) {
-        each_nested(in, [&](const nlattr* d) {
-          if (mnl_attr_get_type(d) < e.a.size()) e.a[mnl_attr_get_type(d)] = d;
+// The expressions of NFTA_RULE_EXPRESSIONS, each walked once, into `out`
+// (cleared; a buffer the caller keeps, so a million rules allocate nothing).
+void read_exprs(const nlattr* exprs, std::vector<Expr>& out) {
+  out.clear();
+  nla::each_nested(exprs, [&](const nlattr* elem) {
+    if (nla::type(elem) != NFTA_LIST_ELEM) return;
+    Expr& e = out.emplace_back();
+    nla::each_nested(elem, [&](const nlattr* in) {
+      if (nla::type(in) == NFTA_EXPR_NAME) {
+        e.name = nla::str(in);
+      } else if (nla::type(in) == NFTA_EXPR_DATA) {
+        nla::each_nested(in, [&](const nlattr* d) {
+          if (nla::type(d) < e.a.size()) e.a[nla::type(d)] = d;
         });
       }
     });
-    go = fn(e);
   });
 }
 
@@ -381,41 +357,48 @@ std::string comment_of(const unsigned char* p, std::uint32_t len) {
 RuleReading classify_rule_msg(const nlmsghdr* nlh, std::uint32_t family) {
   RuleReading out;
   const nlattr* exprs = nullptr;
+  const nlattr* userdata = nullptr;
   const std::size_t head = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
   if (nlh->nlmsg_len < head) return out;
-  each_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)), nlh->nlmsg_len - head,
-            [&](const nlattr* a) {
-              switch (mnl_attr_get_type(a)) {
-                case NFTA_RULE_EXPRESSIONS:
-                  exprs = a;
-                  break;
-                case NFTA_RULE_HANDLE:
-                  if (mnl_attr_get_payload_len(a) >= 8) out.handle = be64toh(mnl_attr_get_u64(a));
-                  break;
-                case NFTA_RULE_USERDATA:
-                  out.comment =
-                      comment_of(static_cast<const unsigned char*>(mnl_attr_get_payload(a)),
-                                 mnl_attr_get_payload_len(a));
-                  break;
-                default:
-                  break;
-              }
-            });
+  nla::each(reinterpret_cast<const char*>(nlh) + head, nlh->nlmsg_len - head, [&](const nlattr* a) {
+    switch (nla::type(a)) {
+      case NFTA_RULE_EXPRESSIONS:
+        exprs = a;
+        break;
+      case NFTA_RULE_HANDLE:
+        if (nla::payload_len(a) >= 8) {
+          std::uint64_t h = 0;
+          std::memcpy(&h, nla::payload(a), sizeof h);
+          out.handle = be64toh(h);
+        }
+        break;
+      case NFTA_RULE_USERDATA:
+        userdata = a;
+        break;
+      default:
+        break;
+    }
+  });
   if (!exprs) return out;
+  thread_local std::vector<Expr> list;
+  read_exprs(exprs, list);
   // The table check runs first and over every rule: one incompatible
   // expression anywhere and nothing is parsed.
-  for_each_expr(exprs, [&](const Expr& e) {
-    if (auto bad = incompatible(e)) out.verdict = std::move(*bad);
-    return out.verdict.outcome == Readback::ok;
-  });
-  if (out.verdict.outcome != Readback::ok) return out;
-  Ctx c;
-  c.family = family;
-  for_each_expr(exprs, [&](const Expr& e) {
-    on_expr(c, e);
-    return true;
-  });
-  out.verdict = std::move(c.v);
+  for (const Expr& e : list)
+    if (auto bad = incompatible(e)) {
+      out.verdict = std::move(*bad);
+      break;
+    }
+  if (out.verdict.outcome == Readback::ok) {
+    Ctx c;
+    c.family = family;
+    for (const Expr& e : list) on_expr(c, e);
+    out.verdict = std::move(c.v);
+  }
+  // Only a finding names its comment: a million ok rules copy none.
+  if (out.verdict.outcome != Readback::ok && userdata)
+    out.comment = comment_of(static_cast<const unsigned char*>(nla::payload(userdata)),
+                             nla::payload_len(userdata));
   return out;
 }
 

@@ -41,7 +41,7 @@ ReadbackVerdict classify_rule(const nftnl_rule* r, std::uint32_t family);
 // The same from an NFT_MSG_NEWRULE message as the kernel sends it (a rule
 // dump's answer, a ruleset notification), read in place without libnftnl's
 // allocations: what the audit uses over every rule; with the rule's handle
-// and comment.
+// and, for a rule that is not ok (a finding), its comment.
 struct RuleReading {
   ReadbackVerdict verdict;
   std::optional<std::uint64_t> handle;

@@ -183,6 +183,10 @@ namespace {
 using NlChain = std::unique_ptr<nftnl_chain, decltype(&nftnl_chain_free)>;
 using NlRule = std::unique_ptr<nftnl_rule, decltype(&nftnl_rule_free)>;
 
+// The kernel fills each dump answer up to 32 KiB (netlink's cap); a larger
+// buffer costs nothing and leaves room should that cap grow.
+constexpr std::size_t kRuleReceiveBuffer = 1024 * 1024;
+
 // The iptables tables' chains, by one chain dump.
 Result<std::vector<std::pair<Table, NlChain>>> iptables_chains() {
   std::vector<std::pair<Table, NlChain>> out;
@@ -201,15 +205,16 @@ Result<std::vector<std::pair<Table, NlChain>>> iptables_chains() {
   return out;
 }
 
-// One chain's rule messages, copied one after the other (NLMSG_ALIGNed);
-// none for a chain deleted since the chain dump. `s` is kept for the next
-// chain, and opened afresh after an interrupted dump.
-Result<std::vector<char>> chain_rules(std::unique_ptr<Session>& s, const Table& t,
-                                      const nftnl_chain* c) {
+// One chain's rule messages, handed to `v.rule` in place, straight from the
+// receive buffer; none for a chain deleted since the chain dump. An
+// interrupted dump is announced to `v.restart` (what the chain gave so far
+// is void) and asked again on a fresh session. `s` is kept for the next chain.
+Result<void> chain_rules(std::unique_ptr<Session>& s, const IptablesRuleVisitor& v, const Table& t,
+                         const nftnl_chain* c) {
   const char* name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
   for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
     if (!s) {
-      s = std::make_unique<Session>();
+      s = std::make_unique<Session>(kRuleReceiveBuffer);
       if (auto r = s->open(); !r) return std::unexpected(r.error());
     }
     NlRule filter(nftnl_rule_alloc(), nftnl_rule_free);
@@ -220,15 +225,11 @@ Result<std::vector<char>> chain_rules(std::unique_ptr<Session>& s, const Table& 
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family), NLM_F_DUMP,
                                           s->next_seq());
     nftnl_rule_nlmsg_build_payload(nlh, filter.get());
-    std::vector<char> msgs;
-    auto r = s->exchange(nlh, [&](const nlmsghdr* m) {
-      const auto* p = reinterpret_cast<const char*>(m);
-      msgs.insert(msgs.end(), p, p + m->nlmsg_len);
-      msgs.resize(NLMSG_ALIGN(msgs.size()));
-    });
-    if (r) return msgs;
-    if (r.error().errnum == ENOENT) return std::vector<char>{};
+    auto r = s->exchange(nlh, [&](const nlmsghdr* m) { v.rule(t, c, m); });
+    if (r) return {};
+    if (r.error().errnum == ENOENT) return {};
     if (r.error().errnum != EINTR) return std::unexpected(r.error());
+    if (v.restart) v.restart(t, c);
     s.reset();
   }
   return too_busy();
@@ -243,13 +244,7 @@ Result<void> visit_iptables_rules(const IptablesRuleVisitor& v) {
   for (const auto& [table, chain] : *chains) {
     if (v.chain) v.chain(table, chain.get());
     if (!v.rule) continue;
-    auto rules = chain_rules(s, table, chain.get());
-    if (!rules) return std::unexpected(rules.error());
-    for (std::size_t at = 0; at + sizeof(nlmsghdr) <= rules->size();) {
-      const auto* m = reinterpret_cast<const nlmsghdr*>(rules->data() + at);
-      v.rule(table, chain.get(), m);
-      at += NLMSG_ALIGN(m->nlmsg_len);
-    }
+    if (auto r = chain_rules(s, v, table, chain.get()); !r) return std::unexpected(r.error());
   }
   return {};
 }

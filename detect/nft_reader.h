@@ -28,15 +28,18 @@ Result<void> count_nft_rules(BackendState& state,
                              std::optional<std::uint64_t> stop_above = std::nullopt);
 
 // Every chain of the iptables tables (is_iptables_table) and each of its
-// rules, as libnftnl objects: one chain dump, then one rule dump per chain
-// (as count_nft_rules reads them). Chains come parsed (libnftnl), rules as
-// the kernel's NFT_MSG_NEWRULE messages, unparsed: a million rules parsed
-// by libnftnl cost twice what the kernel takes to send them. A chain's rules
-// are handed over, in order, only once its dump ended; an interrupted dump is
-// asked again. Both live only for the call.
+// rules: one chain dump (chains parsed by libnftnl), then one rule dump per
+// chain (as count_nft_rules reads them), each rule handed over as the
+// kernel's NFT_MSG_NEWRULE message, in place in the receive buffer (no copy,
+// no libnftnl object: a million rules parsed by libnftnl cost twice what the
+// kernel takes to send them). A chain whose dump the kernel interrupts
+// (NLM_F_DUMP_INTR) is announced to `restart`, then dumped again from its
+// first rule: whatever `rule` was given for that chain since `chain` is void.
+// Pointers live only for the call.
 struct IptablesRuleVisitor {
   std::function<void(const Table&, const nftnl_chain*)> chain;
   std::function<void(const Table&, const nftnl_chain*, const nlmsghdr*)> rule;
+  std::function<void(const Table&, const nftnl_chain*)> restart;
 };
 Result<void> visit_iptables_rules(const IptablesRuleVisitor& v);
 
