@@ -243,7 +243,8 @@ Result<bool> Monitor::handle(std::uint64_t tag, int ep, Runner& r) {
     }
     case kTimer: {
       std::uint64_t ticks = 0;
-      (void)::read(timer_fd_.get(), &ticks, sizeof ticks);
+      // The count is not needed; an empty read changes nothing.
+      [[maybe_unused]] const auto got = ::read(timer_fd_.get(), &ticks, sizeof ticks);
       if (!lock_)
         if (auto w = LockWatch::open(lock_path_)) {
           lock_.emplace(std::move(*w));
@@ -276,7 +277,7 @@ Result<bool> Monitor::handle(std::uint64_t tag, int ep, Runner& r) {
     }
     case kSettle: {
       std::uint64_t ticks = 0;
-      (void)::read(settle_fd_.get(), &ticks, sizeof ticks);
+      [[maybe_unused]] const auto got = ::read(settle_fd_.get(), &ticks, sizeof ticks);
       nft_->settle();
       return resync(r);
     }

@@ -68,7 +68,8 @@ Result<LockDrained> LockWatch::drain(const std::function<void(pid_t)>& on_open) 
       if ((m->mask & (FAN_OPEN | FAN_OPEN_PERM)) != 0) on_open(m->pid);
       if ((m->mask & FAN_OPEN_PERM) != 0) {
         const fanotify_response allow{m->fd, FAN_ALLOW};
-        (void)::write(fd_.get(), &allow, sizeof allow);
+        // (gcc ignores a (void) cast on glibc's warn_unused_result.)
+        [[maybe_unused]] const auto sent = ::write(fd_.get(), &allow, sizeof allow);
       }
       if ((m->mask & FAN_CLOSE) != 0) out.closes.push_back(m->pid);
       if (m->fd >= 0) ::close(m->fd);  // the event's own fd of the file: not wanted

@@ -6,8 +6,8 @@
 # flags: packaging/build-packages.sh [BUILD_DIR]. A plain
 #   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=Release && cmake --build build-pkg
 #   (cd build-pkg && cpack -G "DEB;RPM")
-# gives packages as reproducible, without those flags, linked against this
-# machine's glibc.
+# gives packages as reproducible and as hardened (CMakeLists.txt's
+# IPTMODE_HARDENING), linked against this machine's glibc.
 #
 # Paths under /usr are relative to the packaging prefix (/usr). Only
 # /etc/iptmode/iptmode.conf has an absolute destination: CPack's RPM
@@ -258,6 +258,12 @@ if(BUILD_TESTING)
   add_test(NAME packaging/manifests COMMAND /usr/bin/python3 ${_t}/manifests.py ${_args})
   set_tests_properties(packaging/manifests PROPERTIES FIXTURES_REQUIRED iptmode_packages)
   add_test(NAME packaging/alerts COMMAND bash ${_t}/alerts.sh ${_args})
+  # This tree's own programs, as any `cmake .. && make` builds them.
+  if(IPTMODE_HARDENING AND NOT IPTMODE_SANITIZE)
+    add_test(NAME packaging/hardening COMMAND bash ${_t}/hardening.sh
+             $<TARGET_FILE:iptmode> $<TARGET_FILE:iptmode-shim> "${CMAKE_BUILD_TYPE}")
+    set_tests_properties(packaging/hardening PROPERTIES SKIP_RETURN_CODE 77 LABELS packaging)
+  endif()
   set_tests_properties(
     packaging/build packaging/lint packaging/units packaging/firewalld packaging/manpages packaging/portable
     packaging/deb-install packaging/rpm-root packaging/units-security packaging/manifests packaging/alerts

@@ -137,8 +137,10 @@ void StateLock::write_record() {
   if (n < 0) return;
   const std::size_t len = std::min(static_cast<std::size_t>(n), sizeof buf - 1);
   // Best effort: the record only improves messages; the lock is the flock.
-  if (::pwrite(fd_, buf, len, 0) == static_cast<ssize_t>(len))
-    (void)::ftruncate(fd_, static_cast<off_t>(len));
+  // (gcc ignores a (void) cast on glibc's warn_unused_result.)
+  if (::pwrite(fd_, buf, len, 0) == static_cast<ssize_t>(len)) {
+    [[maybe_unused]] const int truncated = ::ftruncate(fd_, static_cast<off_t>(len));
+  }
 }
 
 void StateLock::record_failure(const char* text) {
