@@ -66,30 +66,9 @@ Settings load_settings(const Place& at) {
          to_string(mode).data());
 }
 
-}  // namespace
-
-int run(int argc, char** argv, char** envp) {
-  const char* name = argc > 0 && argv[0] ? base_name(argv[0]) : "";
-  if (std::strcmp(name, kShimFile) == 0) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-      std::printf("iptmode-shim %s\n", IPTMODE_VERSION);
-      return 0;
-    }
-    (void)std::fprintf(stderr,
-                       "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
-                       "iptables-save, iptables-restore and their ip6tables twins\n");
-    return 2;
-  }
-  const NameRoute route = route_name(name);
-  if (!route.known)
-    refuse(
-        "called as \"%s\"; only iptables, iptables-save, iptables-restore, ip6tables, "
-        "ip6tables-save, "
-        "ip6tables-restore (and their -nft/-legacy forms) may link to it",
-        name);
-
-  char dir[PATH_MAX];
-  own_dir(dir, sizeof dir);
+// Runs the backend `route` picks, as the shim in `dir`; argv[0] is the name
+// the backend sees.
+[[noreturn]] void dispatch(const NameRoute& route, const char* dir, char** argv, char** envp) {
   const int dirfd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) refuse("%s: %s", dir, std::strerror(errno));
   struct stat dst {};
@@ -153,6 +132,65 @@ int run(int argc, char** argv, char** envp) {
   // and exit status are its own. The fd that was checked is the one run.
   (void)::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);  // returns only on failure
   exec_failed(fd, backend, mode, dir);
+}
+
+// The interpreter form, reached only from the shim's own name: the kernel ran
+// a `#!<dir>/iptmode-shim` script and argv[1] is the path it was asked to run.
+// Routed as if that path had been argv[0], but only for the names the shim
+// answers to, in the shim's own directory (byte for byte, else the same
+// directory by device and inode: a bin dir reached through a symlink).
+[[noreturn]] void run_script(char** argv, char** envp, const char* dir) {
+  const ScriptRoute s = route_script(argv[1], dir);
+  bool here = s.same_dir;
+  if (s.route.known && !here && s.path_dir.size() < PATH_MAX) {
+    char at[PATH_MAX];
+    std::memcpy(at, s.path_dir.data(), s.path_dir.size());
+    at[s.path_dir.size()] = '\0';
+    struct stat a {};
+    struct stat b {};
+    here =
+        ::stat(at, &a) == 0 && ::stat(dir, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  }
+  if (!s.route.known || !here)
+    refuse(
+        "run as the interpreter of \"%s\"; it must be %s/NAME, NAME one of iptables, "
+        "iptables-save, iptables-restore, ip6tables, ip6tables-save, ip6tables-restore (or their "
+        "-nft/-legacy forms), xtables-nft-multi, xtables-legacy-multi; `iptmode shim install` "
+        "writes those scripts",
+        argv[1], dir);
+  dispatch(s.route, dir, argv + 1, envp);
+}
+
+}  // namespace
+
+int run(int argc, char** argv, char** envp) {
+  const char* name = argc > 0 && argv[0] ? base_name(argv[0]) : "";
+  if (std::strcmp(name, kShimFile) == 0) {
+    // A path: the interpreter form. Only here, off the symlink route's way.
+    if (argc > 1 && argv[1] && std::strchr(argv[1], '/')) {
+      char dir[PATH_MAX];
+      own_dir(dir, sizeof dir);
+      run_script(argv, envp, dir);
+    }
+    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
+      std::printf("iptmode-shim %s\n", IPTMODE_VERSION);
+      return 0;
+    }
+    (void)std::fprintf(stderr,
+                       "iptmode-shim: install it with `iptmode shim install`; it runs as iptables, "
+                       "iptables-save, iptables-restore and their ip6tables twins\n");
+    return 2;
+  }
+  const NameRoute route = route_name(name);
+  if (!route.known)
+    refuse(
+        "called as \"%s\"; only iptables, iptables-save, iptables-restore, ip6tables, "
+        "ip6tables-save, "
+        "ip6tables-restore (and their -nft/-legacy forms) may link to it",
+        name);
+  char dir[PATH_MAX];
+  own_dir(dir, sizeof dir);
+  dispatch(route, dir, argv, envp);
 }
 
 }  // namespace iptmode::shim

@@ -109,3 +109,56 @@ TEST_CASE("shim names: anything else is refused") {
 }
 
 }  // namespace iptmode::shim
+
+namespace iptmode::shim {
+
+// The interpreter form: a `#!<bin dir>/iptmode-shim` script run as
+// /var/lib/k0s/bin/iptables hands the shim that path as argv[1].
+TEST_CASE("shim names: the interpreter form routes the executed path's name") {
+  const std::string_view dir = "/var/lib/k0s/bin";
+  SUBCASE("the six names, in the bin dir, follow the recorded mode") {
+    for (std::string_view name : kNames) {
+      const std::string path = std::string(dir) + "/" + std::string(name);
+      CAPTURE(path);
+      const ScriptRoute r = route_script(path, dir);
+      CHECK(r.route.known);
+      CHECK_FALSE(r.route.forced.has_value());
+      CHECK(r.same_dir);
+      CHECK(r.base == name);
+    }
+  }
+  SUBCASE("xtables-<mode>-multi forces that backend: k0s's own detection sees both") {
+    const ScriptRoute nft = route_script("/var/lib/k0s/bin/xtables-nft-multi", dir);
+    CHECK(nft.route.known);
+    CHECK(nft.route.forced == Mode::nft);
+    CHECK(nft.same_dir);
+    const ScriptRoute legacy = route_script("/var/lib/k0s/bin/xtables-legacy-multi", dir);
+    CHECK(legacy.route.forced == Mode::legacy);
+  }
+  SUBCASE("-nft / -legacy forms force theirs") {
+    CHECK(route_script("/var/lib/k0s/bin/ip6tables-legacy-save", dir).route.forced == Mode::legacy);
+  }
+  SUBCASE("another directory is not the same dir; its name is still parsed") {
+    const ScriptRoute r = route_script("/usr/sbin/iptables", dir);
+    CHECK(r.route.known);
+    CHECK_FALSE(r.same_dir);
+    CHECK(r.path_dir == "/usr/sbin");
+    CHECK_FALSE(route_script("/var/lib/k0s/bin2/iptables", dir).same_dir);
+    CHECK_FALSE(route_script("/var/lib/k0s/iptables", dir).same_dir);
+    CHECK(route_script("/iptables", "/").same_dir);
+    CHECK(route_script("/iptables", "/").path_dir == "/");
+  }
+  SUBCASE("relative paths, unknown names and near misses are refused") {
+    for (std::string_view bad :
+         {"iptables", "./iptables", "bin/iptables", "", "/var/lib/k0s/bin/", "/var/lib/k0s/bin/sh",
+          "/var/lib/k0s/bin/iptmode-shim", "/var/lib/k0s/bin/xtables-multi",
+          "/var/lib/k0s/bin/xtables-nft-multi2", "/var/lib/k0s/bin/xtables--multi",
+          "/var/lib/k0s/bin/xtables-legacy-multi/", "/var/lib/k0s/bin/iptables.orig",
+          "/var/lib/k0s/bin/ebtables-nft"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(route_script(bad, dir).route.known);
+    }
+  }
+}
+
+}  // namespace iptmode::shim
