@@ -13,6 +13,7 @@
 #include "shim/backend.h"
 #include "shim/files.h"
 #include "shim/names.h"
+#include "shim/padded.h"
 
 namespace iptmode {
 namespace {
@@ -61,6 +62,23 @@ bool differs_from_package(int rootfd, int dirfd) {
   return packaged && have && *packaged != *have;
 }
 
+// The staged names that are padded scripts for this directory's shim.
+std::vector<std::string> padded_staged(int dirfd, const std::string& host_dir) {
+  std::vector<std::string> out;
+  for (Mode m : {Mode::nft, Mode::legacy}) {
+    const std::string name = fmt::format("xtables-{}-multi", to_string(m));
+    const UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) continue;
+    char head[shim::kPaddedHead];
+    const ssize_t n = ::pread(fd.get(), head, sizeof head, 0);
+    if (n <= 0) continue;
+    const auto interp = shim::padded_interpreter({head, static_cast<std::size_t>(n)});
+    if (interp && *interp == (host_dir == "/" ? "" : host_dir) + "/" + shim::kShimFile)
+      out.push_back(name);
+  }
+  return out;
+}
+
 }  // namespace
 
 BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
@@ -75,6 +93,8 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
   if (!dirfd) return b;
   b.exists = true;
 
+  const std::vector<std::string> padded = padded_staged(dirfd.get(), resolved->path);
+  b.zero_bypass = padded.size() == 2;
   for (auto n : shim::kNames) {
     BinDirName e;
     e.name = std::string(n);
@@ -88,6 +108,8 @@ BinDirState read_bin_dir(const std::string& host_root, const std::string& dir) {
         e.dangling = r.error().message;
     e.points_to_shim =
         e.target && (*e.target == shim::kShimFile || e.target->ends_with("/iptmode-shim"));
+    for (const auto& p : padded)
+      e.points_to_shim = e.points_to_shim || (e.target && *e.target == p);
     b.names.push_back(std::move(e));
   }
   b.shim_binary = ::faccessat(dirfd.get(), shim::kShimFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0;

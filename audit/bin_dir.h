@@ -15,7 +15,7 @@ struct BinDirName {
   std::string name;
   bool present = false;
   std::optional<std::string> target;  // the link's text; unset: not a link
-  bool points_to_shim = false;
+  bool points_to_shim = false;        // iptmode-shim, or a staged name that is a padded script
   std::string dangling;  // a link that resolves to nothing: why (k0s --iptables-mode=typo)
 };
 
@@ -33,6 +33,9 @@ struct BinDirState {
   std::vector<BinDirName> names;
   bool shim_binary = false;
   bool shim_installed = false;  // the shim binary is there and all six names point at it
+  // Both staged xtables-*-multi are padded `#!<this dir>/iptmode-shim`
+  // scripts (shim/padded.h): a name k0s links to either runs the shim.
+  bool zero_bypass = false;
   std::string backend_dir;
   std::vector<StagedBackend> backends;  // xtables-nft-multi, xtables-legacy-multi
   std::optional<Mode> state_mode;       // from iptmode-shim.state

@@ -99,6 +99,7 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
         {"k3s", a.bin_choice.k3s},
         {"exists", a.bin.exists},
         {"shim_installed", a.bin.shim_installed},
+        {"zero_bypass", a.bin.zero_bypass},
         {"names", std::move(names)},
         {"backend_dir", a.bin.backend_dir},
         {"backends", std::move(staged)},

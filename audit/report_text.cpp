@@ -79,7 +79,8 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
   if (a.bin.exists)
     out += fmt::format(
         "  {}: shim {}{}{}\n", clean(a.bin.dir),
-        a.bin.shim_installed ? "installed" : "not installed",
+        a.bin.shim_installed ? (a.bin.zero_bypass ? "installed (zero-bypass form)" : "installed")
+                             : "not installed",
         a.bin.state_mode ? fmt::format(", state {}", to_string(*a.bin.state_mode)) : "",
         a.bin.shim_installed && !a.bin.shim_refusals.empty() ? ", refusing every call" : "");
   if (!a.bin_choice.why.empty() && a.bin_choice.why != "--bin-dir")

@@ -17,12 +17,14 @@
 #include "cli/bin_dir.h"
 #include "cli/cmd_detect.h"
 #include "cli/exit_codes.h"
+#include "cli/staged.h"
 #include "core/paths.h"
 #include "detect/config.h"
 #include "detect/file_read.h"
 #include "shim/backend.h"
 #include "shim/files.h"
 #include "shim/names.h"
+#include "shim/padded.h"
 
 namespace iptmode::cli {
 namespace {
@@ -62,11 +64,24 @@ bool is_shim(std::string_view bytes) {
   return bytes.find(marker) != std::string_view::npos;
 }
 
-// The six names as the shim wants them: links to iptmode-shim beside them.
+// The six names as the shim wants them: links to iptmode-shim beside them,
+// or (the zero-bypass form, docs/shim.md) to a staged xtables-<mode>-multi
+// that is a padded script running the shim.
 struct Plan {
   bool copy_shim = false;
   std::vector<std::string> relink;
+  std::vector<Staged> staged;  // xtables-nft-multi, xtables-legacy-multi as they are now
+  bool zero_bypass = false;    // some staged file is, or is to be, a padded script
 };
+
+// A name k0s linked to a staged file that is the shim already: left as k0s
+// linked it (a fresh install links every name to iptmode-shim).
+bool runs_shim(const Plan& plan, const std::string& target) {
+  if (target == shim::kShimFile) return true;
+  for (const auto& st : plan.staged)
+    if (target == st.name && st.kind == StagedKind::padded) return true;
+  return false;
+}
 
 Result<Plan> not_a_shim(const std::string& path, std::string_view why) {
   return fail(
@@ -75,7 +90,7 @@ Result<Plan> not_a_shim(const std::string& path, std::string_view why) {
                   path, why));
 }
 
-Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
+Result<Plan> plan_install(int dirfd, const std::string& shim_path, bool names_only) {
   Plan plan;
   // The static shim is a few MiB. A larger file (iptmode itself, built with
   // its libraries linked in and debug info, is ~80 MiB) is not one, and is
@@ -90,8 +105,17 @@ Result<Plan> plan_install(int dirfd, const std::string& shim_path) {
   if (!is_shim(*want)) return not_a_shim(shim_path, "its bytes lack the shim's marker");
   auto have = read_file_bounded(dirfd, shim::kShimFile, 64 * 1024 * 1024);
   plan.copy_shim = !have || *have != *want;
+  for (Mode m : {Mode::nft, Mode::legacy}) {
+    plan.staged.push_back(read_staged(dirfd, m));
+    // --names-only: k0s's binaries stay (a script there from an earlier
+    // install stays too: it runs the shim either way).
+    if (names_only && plan.staged.back().kind == StagedKind::real)
+      plan.staged.back().kind = StagedKind::other;
+    const StagedKind k = plan.staged.back().kind;
+    plan.zero_bypass = plan.zero_bypass || k == StagedKind::real || k == StagedKind::padded;
+  }
   for (auto name : shim::kNames)
-    if (link_target(dirfd, std::string(name)) != std::string(shim::kShimFile))
+    if (!runs_shim(plan, link_target(dirfd, std::string(name)).value_or("")))
       plan.relink.emplace_back(name);
   return plan;
 }
@@ -106,7 +130,8 @@ Result<void> copy_shim(int dirfd, const std::string& dir, const std::string& shi
 
 // Settings: the detector is this iptmode; backend-dir as asked or as it was;
 // version-check from /etc/iptmode/iptmode.conf where it says.
-Result<shim::Settings> want_settings(int dirfd, const std::string& dir, const ShimOptions& opts) {
+Result<shim::Settings> want_settings(int dirfd, const std::string& dir, const ShimOptions& opts,
+                                     bool zero_bypass) {
   auto settings = load_settings(dirfd, dir);
   if (!settings) return std::unexpected(settings.error());
   auto self = self_path();
@@ -130,6 +155,19 @@ Result<shim::Settings> want_settings(int dirfd, const std::string& dir, const Sh
                               sizeof settings->backend_dir - 1));
     (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s",
                         config->backend_dir.c_str());
+  }
+  // The zero-bypass form: the bin dir's xtables-*-multi run the shim, so
+  // the backends it runs are the ones kept in iptmode-backend/.
+  if (zero_bypass) {
+    auto canon = canonical_dir(dir);
+    if (!canon) return std::unexpected(canon.error());
+    const std::string store = fmt::format("{}/{}", *canon, shim::kBackendStore);
+    const std::string have = settings->backend_dir;
+    if (have.empty() || have == dir || have == *canon) {
+      if (store.size() >= sizeof settings->backend_dir)
+        return fail(fmt::format("{}: path too long", store));
+      (void)std::snprintf(settings->backend_dir, sizeof settings->backend_dir, "%s", store.c_str());
+    }
   }
   return settings;
 }
@@ -162,18 +200,34 @@ Result<void> relink_all(int dirfd, const std::string& dir, const std::string& ta
 Result<std::vector<std::string>> install(const ShimOptions& opts, int dirfd,
                                          const std::string& shim_path) {
   std::vector<std::string> changed;
-  auto plan = plan_install(dirfd, shim_path);
+  auto plan = plan_install(dirfd, shim_path, opts.names_only);
   if (!plan) return std::unexpected(plan.error());
-  auto settings = want_settings(dirfd, opts.bin_dir, opts);
+  auto settings = want_settings(dirfd, opts.bin_dir, opts, plan->zero_bypass);
   if (!settings) return std::unexpected(settings.error());
   if (auto r = check_backend_dir(*settings, opts.bin_dir); !r) return std::unexpected(r.error());
-  // The binary goes in before any name points at it.
+  // The binary goes in before any name or script points at it.
   if (plan->copy_shim) {
     if (auto r = copy_shim(dirfd, opts.bin_dir, shim_path); !r) return std::unexpected(r.error());
     changed.emplace_back(shim::kShimFile);
   }
+  // Each call works at every step: the real binaries are kept before the
+  // settings point the shim at them, and those settings are in place before
+  // a script in the binaries' place runs the shim.
+  for (const auto& st : plan->staged)
+    if (st.kind == StagedKind::real)
+      if (auto r = stash_staged(dirfd, opts.bin_dir, st); !r) return std::unexpected(r.error());
   if (auto r = store_settings(dirfd, opts.bin_dir, *settings); !r)
     return std::unexpected(r.error());
+  if (plan->zero_bypass) {
+    auto canon = canonical_dir(opts.bin_dir);
+    if (!canon) return std::unexpected(canon.error());
+    for (const auto& st : plan->staged) {
+      if (st.kind != StagedKind::real) continue;
+      if (auto r = pad_staged(dirfd, opts.bin_dir, *canon, st); !r)
+        return std::unexpected(r.error());
+      changed.push_back(fmt::format("{} kept in {}/", st.name, shim::kBackendStore));
+    }
+  }
   if (auto r = relink_all(dirfd, opts.bin_dir, shim::kShimFile, &changed); !r)
     return std::unexpected(r.error());
   return changed;
@@ -190,19 +244,29 @@ int run_shim_install(const ShimOptions& opts) {
   if (!dirfd) return error_exit(dirfd.error().message);
 
   if (opts.dry_run) {
-    auto plan = plan_install(dirfd->get(), *shim_path);
+    auto plan = plan_install(dirfd->get(), *shim_path, opts.names_only);
     if (!plan) return error_exit(plan.error().message);
-    auto settings = want_settings(dirfd->get(), opts.bin_dir, opts);
+    auto settings = want_settings(dirfd->get(), opts.bin_dir, opts, plan->zero_bypass);
     if (!settings) return error_exit(settings.error().message);
     if (auto r = check_backend_dir(*settings, opts.bin_dir); !r)
       return error_exit(r.error().message);
     if (plan->copy_shim)
       fmt::print("copy {} to {}/{}\n", *shim_path, opts.bin_dir, shim::kShimFile);
-    fmt::print("record settings in {}/{}\n", opts.bin_dir, shim::kSettingsFile);
+    bool padding = false;
+    for (const auto& st : plan->staged)
+      if (st.kind == StagedKind::real) {
+        padding = true;
+        fmt::print(
+            "keep {0}/{1} in {0}/{2}/{1}; write in its place a #!{0}/{3} script of its size "
+            "({4} bytes), mode and mtime\n",
+            opts.bin_dir, st.name, shim::kBackendStore, shim::kShimFile, st.st.st_size);
+      }
+    fmt::print("record settings in {}/{} (backend-dir {})\n", opts.bin_dir, shim::kSettingsFile,
+               settings->backend_dir[0] ? settings->backend_dir : opts.bin_dir.c_str());
     for (const auto& name : plan->relink)
       fmt::print("link {}/{} -> {} (was {})\n", opts.bin_dir, name, shim::kShimFile,
                  link_target(dirfd->get(), name).value_or("not a link"));
-    if (!plan->copy_shim && plan->relink.empty())
+    if (!plan->copy_shim && plan->relink.empty() && !padding)
       fmt::print("the shim is installed; nothing to change\n");
     return kExitOk;
   }
@@ -237,13 +301,25 @@ int run_shim_uninstall(const ShimOptions& opts) {
   auto settings = load_settings(dirfd->get(), opts.bin_dir);
   if (!settings) return error_exit(settings.error().message);
   const std::string backend = fmt::format("xtables-{}-multi", to_string(mode));
-  const std::string target =
-      settings->backend_dir[0] ? fmt::format("{}/{}", settings->backend_dir, backend) : backend;
+  // The zero-bypass form's store empties back into the bin dir: the names
+  // link beside them again, as k0s links them.
+  std::vector<Staged> padded;
+  for (Mode m : {Mode::nft, Mode::legacy})
+    if (Staged st = read_staged(dirfd->get(), m); st.kind == StagedKind::padded)
+      padded.push_back(st);
+  const std::string_view have_backend = settings->backend_dir;
+  const bool store_backend = have_backend.ends_with(std::string("/") + shim::kBackendStore);
+  const std::string target = settings->backend_dir[0] && !store_backend
+                                 ? fmt::format("{}/{}", settings->backend_dir, backend)
+                                 : backend;
 
   if (opts.dry_run) {
     for (auto name : shim::kNames)
       if (link_target(dirfd->get(), std::string(name)) == std::string(shim::kShimFile))
         fmt::print("link {}/{} -> {}\n", opts.bin_dir, name, target);
+    for (const auto& st : padded)
+      fmt::print("put {0}/{1}/{2} back in place of the script {0}/{2}\n", opts.bin_dir,
+                 shim::kBackendStore, st.name);
     fmt::print("remove {}/{{{}, {}, {}, {}}}\n", opts.bin_dir, shim::kShimFile, shim::kSettingsFile,
                shim::kStateFile, shim::kLockFile);
     fmt::print("record {}/{} (shim watch leaves the names alone)\n", opts.bin_dir,
@@ -260,6 +336,10 @@ int run_shim_uninstall(const ShimOptions& opts) {
                                    kMarker.size(), 0644))
     return error_exit(
         fmt::format("{}/{}: {}", opts.bin_dir, shim::kUninstalledFile, std::strerror(err)));
+  // The real binaries first: names k0s linked to the scripts then run them.
+  for (const auto& st : padded)
+    if (auto r = restore_staged(dirfd->get(), opts.bin_dir, st); !r)
+      return error_exit(r.error().message);
   for (auto name : shim::kNames) {
     if (link_target(dirfd->get(), std::string(name)) != std::string(shim::kShimFile)) continue;
     if (auto r = replace_link(dirfd->get(), opts.bin_dir, std::string(name), target); !r)
@@ -268,6 +348,7 @@ int run_shim_uninstall(const ShimOptions& opts) {
   for (const char* f : {shim::kShimFile, shim::kSettingsFile, shim::kStateFile, shim::kLockFile})
     if (::unlinkat(dirfd->get(), f, 0) != 0 && errno != ENOENT)
       return error_exit(fmt::format("{}/{}: {}", opts.bin_dir, f, std::strerror(errno)));
+  if (!padded.empty()) remove_store_if_empty(dirfd->get());
   (void)::fsync(dirfd->get());  // best effort: the unlinks are done either way
   fmt::print("{}: uninstalled; the names link to {}\n", opts.bin_dir, target);
   return kExitOk;
@@ -282,9 +363,9 @@ int run_shim_watch(const ShimOptions& opts) {
 
   UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!ino) return error_exit(fmt::format("inotify: {}", std::strerror(errno)));
-  if (::inotify_add_watch(
-          ino.get(), opts.bin_dir.c_str(),
-          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+  if (::inotify_add_watch(ino.get(), opts.bin_dir.c_str(),
+                          IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
+                              IN_DELETE_SELF | IN_MOVE_SELF) < 0)
     return error_exit(fmt::format("{}: inotify: {}", opts.bin_dir, std::strerror(errno)));
 
   // Only a vanished directory ends the watch: any other install error is

@@ -13,6 +13,9 @@ struct ShimOptions {
   std::string backend_dir;  // empty: keep the recorded one (default: the bin dir)
   std::string shim;         // the shim binary to install; empty: found beside iptmode
   bool dry_run = false;
+  // Replace only the six names and leave k0s's staged xtables-*-multi as
+  // they are (the form with a window at k0s's start, docs/shim.md).
+  bool names_only = false;
 };
 
 int run_shim_install(const ShimOptions& opts);

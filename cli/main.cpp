@@ -132,6 +132,8 @@ int run(int argc, char** argv) {
   install->add_option("--shim", shim.shim,
                       "The iptmode-shim binary to install (default: found beside iptmode)");
   install->add_flag("--dry-run", shim.dry_run, "Print the plan, change nothing");
+  install->add_flag("--names-only", shim.names_only,
+                    "Replace only the six names; leave k0s's staged xtables-*-multi in place");
   auto* uninstall =
       sh->add_subcommand("uninstall", "Put back k0s-style links to xtables-<mode>-multi");
   add_bin_dir(uninstall);
@@ -141,6 +143,8 @@ int run(int argc, char** argv) {
   add_bin_dir(watch);
   watch->add_option("--shim", shim.shim,
                     "The iptmode-shim binary to install (default: found beside iptmode)");
+  watch->add_flag("--names-only", shim.names_only,
+                  "Replace only the six names; leave k0s's staged xtables-*-multi in place");
 
   // The CLI's own words (cli/cmd_help.h).
   auto* ver = app.add_subcommand("version", "Print iptmode's version (as --version)");

@@ -113,7 +113,7 @@ TEST_CASE("shim install: replaces the six names and records its settings") {
 
   // --backend-dir is recorded, and kept by a later install that does not say.
   run_ok({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
-          "--backend-dir", "/usr/sbin"});
+          "--names-only", "--backend-dir", "/usr/sbin"});
   REQUIRE(shim::parse_settings(slurp(dir.settings_path()), s, &bad));
   CHECK(std::string(s.backend_dir) == "/usr/sbin");
   run_ok(install_argv(dir.path()));
@@ -122,7 +122,7 @@ TEST_CASE("shim install: replaces the six names and records its settings") {
 
   // A relative --backend-dir is refused.
   r = run({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
-           "--backend-dir", "usr/sbin"});
+           "--names-only", "--backend-dir", "usr/sbin"});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "absolute"));
 
@@ -131,7 +131,7 @@ TEST_CASE("shim install: replaces the six names and records its settings") {
   for (std::string bad_dir : {"/usr/../sbin", "/opt/bin#x"}) {
     CAPTURE(bad_dir);
     r = run({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
-             "--backend-dir", bad_dir});
+             "--names-only", "--backend-dir", bad_dir});
     CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "could not read these settings back"));
     REQUIRE(shim::parse_settings(slurp(dir.settings_path()), s, &bad));
@@ -226,7 +226,7 @@ TEST_CASE("shim install: --dry-run changes nothing") {
   BinDir dir(false);
   auto before = snapshot(dir.path());
   RunResult r = run_ok({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim",
-                        SHIM_BIN, "--dry-run"});
+                        SHIM_BIN, "--names-only", "--dry-run"});
   check_same(before, snapshot(dir.path()));
   CHECK(contains(r.out, "copy " + std::string(SHIM_BIN)));
   for (const auto& n : six_names())
@@ -236,7 +236,7 @@ TEST_CASE("shim install: --dry-run changes nothing") {
   dir.write_state(make_state(Mode::legacy));
   before = snapshot(dir.path());
   r = run_ok({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
-              "--dry-run"});
+              "--names-only", "--dry-run"});
   CHECK(contains(r.out, "nothing to change"));
   check_same(before, snapshot(dir.path()));
 
@@ -279,7 +279,7 @@ TEST_CASE("shim uninstall: puts back k0s-style links and removes the shim's file
   SUBCASE("backend-dir: absolute links to it") {
     BinDir dir;
     run_ok({IPTMODE_BIN, "shim", "install", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
-            "--backend-dir", "/usr/sbin"});
+            "--names-only", "--backend-dir", "/usr/sbin"});
     dir.write_state(make_state(Mode::nft));
     run_ok(uninstall_argv(dir.path()));
     check_k0s_links(dir, "/usr/sbin/xtables-nft-multi");
@@ -320,8 +320,8 @@ TEST_CASE("shim install: a reinstall keeps the operator's version-check") {
 TEST_CASE("shim watch: puts the shim back after k0s relinks the names") {
   if (!require_root()) return;
   BinDir dir;
-  Child watcher(
-      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  Child watcher({IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
+                 "--names-only"});
   std::string out;
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   auto has_line = [](std::string_view prefix) {
@@ -375,8 +375,8 @@ TEST_CASE("shim watch: puts the shim back after k0s relinks the names") {
 TEST_CASE("shim watch: installs first when the shim is not in place") {
   if (!require_root()) return;
   BinDir dir(false);
-  Child watcher(
-      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  Child watcher({IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
+                 "--names-only"});
   std::string out;
   REQUIRE_MESSAGE(read_until(
                       watcher.get().out.get(), out,
@@ -501,8 +501,8 @@ TEST_CASE("shim install: a backend-dir others could write is refused (12.6)") {
 TEST_CASE("shim watch: an install error is one line, and the next change is tried again (12.10)") {
   if (!require_root()) return;
   BinDir dir;
-  Child watcher(
-      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  Child watcher({IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
+                 "--names-only"});
   std::string out, err;
   REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "watching "), out);
   const std::string good = slurp(dir.settings_path());
@@ -523,8 +523,8 @@ TEST_CASE("shim watch: a manual uninstall is not undone, and says how to go on (
   if (!require_root()) return;
   BinDir dir;
   dir.write_state(make_state(Mode::nft));
-  Child watcher(
-      {IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN});
+  Child watcher({IPTMODE_BIN, "shim", "watch", "--bin-dir", dir.path().string(), "--shim", SHIM_BIN,
+                 "--names-only"});
   std::string out, err;
   REQUIRE_MESSAGE(has_text(watcher.get().out.get(), out, "watching "), out);
 

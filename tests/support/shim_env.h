@@ -129,8 +129,12 @@ inline std::vector<std::string> six_names() {
 }
 
 inline std::vector<std::string> install_argv(const fs::path& dir) {
-  return {IPTMODE_BIN, "shim", "install", "--bin-dir", dir.string(), "--shim", SHIM_BIN};
+  return {IPTMODE_BIN,  "shim",   "install", "--bin-dir",
+          dir.string(), "--shim", SHIM_BIN,  "--names-only"};
 }
+
+// install_argv is the names-only form: the shim tests are about dispatch with
+// the backends beside the names (the zero-bypass form has tests of its own).
 
 // A bin dir as k0s stages it: copies of the host's xtables-nft-multi and
 // xtables-legacy-multi, the six names linked to xtables-nft-multi; then, unless

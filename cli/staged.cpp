@@ -1,0 +1,171 @@
+#include "cli/staged.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/binary.h"
+#include "core/fd.h"
+#include "shim/padded.h"
+
+namespace iptmode::cli {
+namespace {
+
+std::string staged_name(Mode m) {
+  return fmt::format("xtables-{}-multi", to_string(m));
+}
+
+std::string tmp_name(const std::string& name) {
+  return fmt::format(".{}.iptmode-new.{}", name, ::getpid());
+}
+
+Result<UniqueFd> open_store(int dirfd, const std::string& dir, bool create) {
+  if (create && ::mkdirat(dirfd, shim::kBackendStore, 0755) != 0 && errno != EEXIST)
+    return errno_fail(fmt::format("{}/{}", dir, shim::kBackendStore));
+  UniqueFd fd(
+      ::openat(dirfd, shim::kBackendStore, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno_fail(fmt::format("{}/{}", dir, shim::kBackendStore));
+  return fd;
+}
+
+// Writes `bytes` as <to>/<tmp> with st's mode and times, then renames it
+// onto <to>/<name>.
+Result<void> write_as(int to, const std::string& where, const std::string& name,
+                      std::string_view bytes, const struct stat& st) {
+  const std::string tmp = tmp_name(name);
+  ::unlinkat(to, tmp.c_str(), 0);
+  UniqueFd fd(::openat(to, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       st.st_mode & 07777));
+  if (!fd) return errno_fail(fmt::format("{}/{}", where, tmp));
+  auto undo = [&](std::string_view what) {
+    auto err = errno_fail(fmt::format("{}/{}: {}", where, tmp, what));
+    ::unlinkat(to, tmp.c_str(), 0);
+    return err;
+  };
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t w = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return undo("write");
+    done += static_cast<std::size_t>(w);
+  }
+  // k0s's stage check compares the mtime to the nanosecond (Go's Time.Equal).
+  const std::array<timespec, 2> times{st.st_atim, st.st_mtim};
+  if (::fchmod(fd.get(), st.st_mode & 07777) != 0) return undo("chmod");
+  if (::futimens(fd.get(), times.data()) != 0) return undo("utimens");
+  if (::fsync(fd.get()) != 0) return undo("fsync");
+  if (::renameat(to, tmp.c_str(), to, name.c_str()) != 0) return undo("rename");
+  return {};
+}
+
+Result<std::string> read_all(int dirfd, const std::string& where, const std::string& name) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno_fail(fmt::format("{}/{}", where, name));
+  std::string out;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_fail(fmt::format("{}/{}", where, name));
+    if (n == 0) return out;
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
+// Moves <from>/<name> onto <to>/<name>: one rename on one filesystem, else a
+// copy with its mode and times renamed into place, then the source removed.
+Result<void> move_over(int from, const std::string& from_where, int to, const std::string& to_where,
+                       const std::string& name, bool keep_source) {
+  if (!keep_source && ::renameat(from, name.c_str(), to, name.c_str()) == 0) return {};
+  if (keep_source) {
+    const std::string tmp = tmp_name(name);
+    ::unlinkat(to, tmp.c_str(), 0);
+    if (::linkat(from, name.c_str(), to, tmp.c_str(), 0) == 0) {
+      if (::renameat(to, tmp.c_str(), to, name.c_str()) == 0) return {};
+      auto err = errno_fail(fmt::format("{}/{}", to_where, name));
+      ::unlinkat(to, tmp.c_str(), 0);
+      return err;
+    }
+  }
+  if (errno != EXDEV) return errno_fail(fmt::format("{}/{}", to_where, name));
+  struct stat st {};
+  if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno_fail(fmt::format("{}/{}", from_where, name));
+  auto bytes = read_all(from, from_where, name);
+  if (!bytes) return std::unexpected(bytes.error());
+  if (auto r = write_as(to, to_where, name, *bytes, st); !r) return r;
+  if (!keep_source && ::unlinkat(from, name.c_str(), 0) != 0)
+    return errno_fail(fmt::format("{}/{}", from_where, name));
+  return {};
+}
+
+}  // namespace
+
+Staged read_staged(int dirfd, Mode mode) {
+  Staged s;
+  s.mode = mode;
+  s.name = staged_name(mode);
+  if (::fstatat(dirfd, s.name.c_str(), &s.st, AT_SYMLINK_NOFOLLOW) != 0) return s;
+  s.kind = StagedKind::other;
+  if (!S_ISREG(s.st.st_mode)) return s;
+  UniqueFd fd(::openat(dirfd, s.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return s;
+  std::array<char, shim::kPaddedHead> head{};
+  const ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
+  if (n > 0 && shim::padded_interpreter({head.data(), static_cast<std::size_t>(n)})) {
+    s.kind = StagedKind::padded;
+    return s;
+  }
+  auto info = read_binary(fd.get());
+  const BinaryKind want =
+      mode == Mode::nft ? BinaryKind::xtables_nft_multi : BinaryKind::xtables_legacy_multi;
+  if (info && info->kind == want && !info->script) s.kind = StagedKind::real;
+  return s;
+}
+
+Result<std::string> canonical_dir(const std::string& dir) {
+  char buf[PATH_MAX];
+  if (!::realpath(dir.c_str(), buf)) return errno_fail(dir);
+  return std::string(buf);
+}
+
+Result<void> stash_staged(int dirfd, const std::string& dir, const Staged& s) {
+  auto store = open_store(dirfd, dir, true);
+  if (!store) return std::unexpected(store.error());
+  return move_over(dirfd, dir, store->get(), fmt::format("{}/{}", dir, shim::kBackendStore), s.name,
+                   true);
+}
+
+Result<void> pad_staged(int dirfd, const std::string& dir, const std::string& canon,
+                        const Staged& s) {
+  const auto script = shim::padded_script(
+      canon, s.name, static_cast<std::size_t>(std::max<off_t>(s.st.st_size, 0)));
+  if (!script)
+    return fail(fmt::format("{}/{}: {} bytes cannot hold a #!{}/iptmode-shim script", dir, s.name,
+                            s.st.st_size, canon));
+  return write_as(dirfd, dir, s.name, *script, s.st);
+}
+
+Result<bool> restore_staged(int dirfd, const std::string& dir, const Staged& s) {
+  if (s.kind != StagedKind::padded) return false;
+  auto store = open_store(dirfd, dir, false);
+  if (!store) return std::unexpected(store.error());
+  const std::string where = fmt::format("{}/{}", dir, shim::kBackendStore);
+  if (::faccessat(store->get(), s.name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno_fail(fmt::format("{}/{} (kept for {}/{})", where, s.name, dir, s.name));
+  if (auto r = move_over(store->get(), where, dirfd, dir, s.name, false); !r)
+    return std::unexpected(r.error());
+  return true;
+}
+
+void remove_store_if_empty(int dirfd) {
+  (void)::unlinkat(dirfd, shim::kBackendStore, AT_REMOVEDIR);
+}
+
+}  // namespace iptmode::cli
