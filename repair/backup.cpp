@@ -63,7 +63,7 @@ Result<std::string> write_backup(const Tools& t, const std::string& dir,
   std::tm tm{};
   ::gmtime_r(&now, &tm);
   char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  (void)std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   // Two repairs in one second: the second gets "-2", never the first's files.
   for (int n = 1; n < 100; ++n) {
     const std::string prefix = n == 1 ? fmt::format("{}/iptmode-repair-{}", dir, stamp)

@@ -33,13 +33,15 @@ Result<Ran> run(const std::string& path, const std::vector<std::string>& argv,
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
     return errno_fail("pipe");
+  // Built before the fork: the child only dups and execs.
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return errno_fail("fork");
   if (pid == 0) {
     if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(126);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     char e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char* envp[] = {e0, nullptr};
     ::execve(path.c_str(), args.data(), envp);
