@@ -415,8 +415,7 @@ void wrapper(const AuditEvidence& a, const AuditedComponent& ac, std::vector<Fin
                           {path, ac.how.source},
                           pin});
   if (!ac.how.wrapper_cannot_relink) return;
-  const bool fails =
-      ac.how.wrapper == WrapperKind::k8s_release || ac.how.wrapper == WrapperKind::k3s_detect;
+  const bool fails = relink_failure_breaks_calls(ac.how.wrapper);
   out.push_back(Finding{
       "WRAPPER_CANNOT_RELINK",
       fails ? Severity::error : Severity::warning,

@@ -107,6 +107,11 @@ std::string_view relink_failure_effect(WrapperKind kind) {
     case WrapperKind::sigs_v1:
     case WrapperKind::sigs_v1_timeout:
     case WrapperKind::sigs_v2:
+      // `exec xtables-MODE-multi "$0" "$@"`: a script's $0 is its path
+      // (/usr/sbin/iptables), and every xtables-*-multi (1.8.7 to 1.8.11,
+      // measured) rejects a path as the command name.
+      return "its fallback runs xtables-<mode>-multi with the wrapper's path as the command, "
+             "which it rejects (\"No valid subcommand given\"), so every iptables call fails";
     case WrapperKind::sigs_v3:
       return "it runs the backend it picked without relinking, so it re-detects on every call "
              "and its choice can flip as rules change";
@@ -119,6 +124,12 @@ std::string_view relink_failure_effect(WrapperKind kind) {
       break;
   }
   return "what it does then is unknown";
+}
+
+bool relink_failure_breaks_calls(WrapperKind kind) {
+  return kind == WrapperKind::sigs_v1 || kind == WrapperKind::sigs_v1_timeout ||
+         kind == WrapperKind::sigs_v2 || kind == WrapperKind::k8s_release ||
+         kind == WrapperKind::k3s_detect;
 }
 
 }  // namespace iptmode

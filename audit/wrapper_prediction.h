@@ -30,8 +30,11 @@ struct WrapperPrediction {
 
 WrapperPrediction predict_wrapper(WrapperKind kind, const KernelState& k, const WrapperInputs& in);
 
-// What happens to each call when the wrapper cannot relink (one phrase).
+// What happens to each call when the wrapper cannot relink (one phrase),
+// and whether every call then fails (the shell families, measured against
+// the real scripts in tests/test_real_wrappers.cpp) rather than re-detecting.
 std::string_view relink_failure_effect(WrapperKind kind);
+bool relink_failure_breaks_calls(WrapperKind kind);
 
 // The inputs above, read from /proc/PID and the component's root. Missing
 // files leave their field unset or empty.

@@ -744,8 +744,20 @@ TEST_CASE("audit findings: a wrapper we cannot predict, and one that cannot reli
     CHECK(contains(u.remedy, "xtables-nft-multi"));
     CHECK_FALSE(has(f, "WRAPPER_PENDING"));
   }
-  SUBCASE("kubernetes-sigs v2 on a read-only root: re-detects on every call") {
+  SUBCASE("kubernetes-sigs v2 on a read-only root: every call fails") {
     ac.how.wrapper = WrapperKind::sigs_v2;
+    ac.how.predicted = Mode::nft;
+    ac.how.wrapper_cannot_relink = true;
+    AuditEvidence a = node(Mode::nft);
+    a.components.push_back(ac);
+    auto f = find_problems(a);
+    const Finding& r = only(f, "WRAPPER_CANNOT_RELINK");
+    CHECK(r.severity == Severity::error);
+    CHECK(contains(r.message, "every iptables call fails"));
+    CHECK(contains(r.message, "No valid subcommand given"));
+  }
+  SUBCASE("kubernetes-sigs v3 on a read-only root: re-detects on every call") {
+    ac.how.wrapper = WrapperKind::sigs_v3;
     ac.how.predicted = Mode::nft;
     ac.how.wrapper_cannot_relink = true;
     AuditEvidence a = node(Mode::nft);
