@@ -3,6 +3,8 @@
 // (.ci/setup), a component pivot_rooted in it in a fresh netns, the kernel in
 // one of several states; iptmode's predicted pick must equal what the real
 // wrapper then picks on its first call, `nsenter -t PID -m -n iptables -V`.
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,12 +83,47 @@ void make_state(const test::Netns& ns, const std::filesystem::path& root, State 
   }
 }
 
+// What the node's root says besides the rules (k3s-root's fallbacks read it).
+enum class Host {
+  as_built,     // /etc/alternatives/iptables -> /usr/sbin/iptables-nft, Debian 12
+  alt_legacy,   // update-alternatives --set iptables /usr/sbin/iptables-legacy
+  no_alt,       // no /etc/alternatives/iptables: the OS decides
+  no_alt_deb9,  // and /etc/debian_version says 9 (stretch, legacy by default)
+};
+
+std::string_view name(Host h) {
+  switch (h) {
+    case Host::as_built:
+      return "alternatives -> iptables-nft";
+    case Host::alt_legacy:
+      return "alternatives -> iptables-legacy";
+    case Host::no_alt:
+      return "no alternatives link, Debian 12";
+    case Host::no_alt_deb9:
+      return "no alternatives link, Debian 9";
+  }
+  return "?";
+}
+
+void prepare_host(const std::filesystem::path& root, Host h) {
+  if (h == Host::alt_legacy)
+    test::run_ok({"chroot", root.string(), "update-alternatives", "--set", "iptables",
+                  "/usr/sbin/iptables-legacy"});
+  if (h == Host::no_alt || h == Host::no_alt_deb9)
+    std::filesystem::remove(root / "etc/alternatives/iptables");
+  if (h == Host::no_alt_deb9) {
+    std::filesystem::remove(root / "etc/debian_version");
+    std::ofstream(root / "etc/debian_version") << "9.13\n";
+  }
+}
+
 struct Case {
   std::string_view family;  // wrapped-FAMILY under /var/cache/iptmode-roots
   std::string_view kind;    // core/wrapper.h's to_string
   State state;
   std::string_view picks;               // what the real wrapper picked when this was written
   std::string_view iptables_mode = {};  // k3s-root's IPTABLES_MODE, when set
+  Host host = Host::as_built;
 };
 
 constexpr std::string_view kV1 = "kubernetes-sigs v1";
@@ -129,12 +166,16 @@ constexpr Case kCases[] = {
     {"k3s", kK3s, State::rules_nft, "nft"},
     {"k3s", kK3s, State::legacy12_nft20, "legacy"},  // 10 or more x_tables rules
     {"k3s", kK3s, State::rules_nft, "legacy", "legacy"},
+    {"k3s", kK3s, State::empty, "legacy", {}, Host::alt_legacy},
+    {"k3s", kK3s, State::empty, "nft", {}, Host::no_alt},
+    {"k3s", kK3s, State::empty, "legacy", {}, Host::no_alt_deb9},
 };
 
 void check_case(const Case& k) {
   auto cached = test::wrapped_root(k.family);
   if (!cached) return;
   test::OverlayRoot r(*cached);
+  prepare_host(r.root, k.host);
   test::Netns ns;
   make_state(ns, r.root, k.state);
   std::vector<std::string> env;
@@ -175,14 +216,43 @@ TEST_CASE("real wrappers: iptmode predicts what each real upstream wrapper picks
     CAPTURE(k.family);
     CAPTURE(name(k.state));
     CAPTURE(k.iptables_mode);
+    CAPTURE(name(k.host));
     check_case(k);
   }
 }
 
-// On a read-only root the release wrapper's update-alternatives fails under
-// `set -e`: every call fails, as the audit's finding says.
-TEST_CASE("real wrappers: on a read-only root the release wrapper cannot relink, as audited") {
-  auto cached = test::wrapped_root("release");
+// On a read-only root the shell wrappers cannot relink and every call fails:
+// kubernetes/release's update-alternatives under `set -e`, k3s-root's
+// xtables-set-mode.sh, and the kubernetes-sigs v1/v2 fallback, which runs
+// xtables-MODE-multi with the script's path as the command name.
+TEST_CASE("real wrappers: on a read-only root every shell wrapper's call fails, as audited") {
+  for (std::string_view family : {"release", "k3s", "sigs-v1", "sigs-v2"}) {
+    CAPTURE(family);
+    auto cached = test::wrapped_root(family);
+    if (!cached) continue;
+    test::OverlayRoot r(*cached);
+    test::Netns ns;
+    std::vector<std::string> env;
+    if (family == "k3s") env.emplace_back(kK3sPath);
+    test::RootedProcess p(r.root, ns, {"/bin/sleep", "kube-proxy", {"infinity"}, env, true});
+    const test::json a = test::audit_in(ns);
+    const test::json* f = test::finding(a, "WRAPPER_CANNOT_RELINK");
+    REQUIRE_MESSAGE(f != nullptr, a.dump(2));
+    CHECK(f->at("severity") == "error");
+    CHECK(f->at("message").get<std::string>().find("every iptables call") != std::string::npos);
+    std::vector<std::string> call{"iptables", "-V"};
+    if (!env.empty()) call.insert(call.begin(), {"env", env.front()});
+    const auto first = p.enter(call, true);
+    CAPTURE(first.err);
+    CHECK(first.exit_code != 0);
+    CHECK(first.out.find(" v1.8") == std::string::npos);
+  }
+}
+
+// The Go wrapper's fallback runs xtables-MODE-multi with its own argv, which
+// works: it detects again on every call, so its choice flips as rules change.
+TEST_CASE("real wrappers: sigs v3 on a read-only root re-detects on every call, as audited") {
+  auto cached = test::wrapped_root("sigs-v3");
   if (!cached) return;
   test::OverlayRoot r(*cached);
   test::Netns ns;
@@ -190,10 +260,22 @@ TEST_CASE("real wrappers: on a read-only root the release wrapper cannot relink,
   const test::json a = test::audit_in(ns);
   const test::json* f = test::finding(a, "WRAPPER_CANNOT_RELINK");
   REQUIRE_MESSAGE(f != nullptr, a.dump(2));
-  CHECK(f->at("severity") == "error");
-  CHECK(f->at("message").get<std::string>().find("every iptables call fails") != std::string::npos);
-  const auto call = p.enter({"iptables", "-V"}, true);
-  CHECK(call.exit_code != 0);
+  CHECK(f->at("severity") == "warning");
+  CHECK(f->at("message").get<std::string>().find("re-detects on every call") != std::string::npos);
+  const std::string predicted =
+      test::component_of(a.at("components"), p.pid()).value("predicted", "");
+  CHECK(predicted == "nft");  // no hint: nft
+  const auto first = p.enter({"iptables", "-V"}, true);
+  REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+  CHECK(first.err.find("Unable to redirect iptables binaries") != std::string::npos);
+  CHECK(test::parse_v(first.out).mode == predicted);
+  // kubelet's hint in x_tables now: the audit and the next call say legacy.
+  make_state(ns, r.root, State::hint_legacy);
+  const test::json again = test::audit_in(ns);
+  CHECK(test::component_of(again.at("components"), p.pid()).value("predicted", "") == "legacy");
+  const auto second = p.enter({"iptables", "-V"}, true);
+  REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+  CHECK(test::parse_v(second.out).mode == "legacy");
 }
 
 }  // namespace
