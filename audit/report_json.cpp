@@ -50,6 +50,8 @@ std::string audit_json(const AuditEvidence& a, const std::vector<Finding>& f) {
                    {"native_tables", std::move(native)},
                    {"native_source", ac.how.native_source}};
     if (!ac.c.host.empty()) c["host"] = ac.c.host;
+    if (!ac.c.config_files.empty()) c["config_files"] = ac.c.config_files;
+    if (!ac.c.config_note.empty()) c["config_note"] = ac.c.config_note;
     if (ac.how.wrapper_pending) c["wrapper"] = std::string(to_string(ac.how.wrapper));
     if (ac.how.proxy_mode) c["proxy_mode"] = std::string(to_string(*ac.how.proxy_mode));
     if (!ac.how.note.empty()) c["note"] = ac.how.note;

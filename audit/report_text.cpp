@@ -59,6 +59,9 @@ std::string audit_text(const AuditEvidence& a, const std::vector<Finding>& f,
       for (const auto& n : ac.how.native) t.push_back(to_string(n));
       how += fmt::format("; native nftables: {} ({})", fmt::join(t, ", "), ac.how.native_source);
     }
+    if (!ac.c.config_files.empty())
+      how += fmt::format(" [flags also from {}]", fmt::join(ac.c.config_files, ", "));
+    if (!ac.c.config_note.empty()) how += fmt::format(" [{}]", ac.c.config_note);
     if (!ac.c.in_own_netns) how += " [other netns]";
     if (!ac.how.note.empty()) how += fmt::format(" [{}]", ac.how.note);
     if (ac.probe.ran || !ac.probe.output.empty())

@@ -11,6 +11,7 @@
 
 #include "detect/credentials.h"
 #include "detect/flags.h"
+#include "detect/k3s_config.h"
 #include "detect/procfs.h"
 
 namespace iptmode {
@@ -105,6 +106,15 @@ std::vector<Component> hosted_by_k3s(const Component& k3s) {
 
 namespace {
 
+// k3s's flags as k3s itself sees them: its config file's inserted after the
+// subcommand (detect/k3s_config.h), read inside its own root.
+void apply_k3s_config(int root_fd, const std::string& environ, Component& c) {
+  auto cfg = read_k3s_config(root_fd, k3s_config_path(c.argv, environ));
+  c.config_files = std::move(cfg.files);
+  c.config_note = std::move(cfg.note);
+  if (!cfg.flags.empty()) c.argv = k3s_effective_argv(c.argv, cfg.flags);
+}
+
 // The first pid of the group that is still there lends its root and PATH.
 // False when every pid of it exited mid-scan.
 bool inspect_group(int proc_fd, const std::string& proc, Component& c, Budget& scan,
@@ -120,16 +130,18 @@ bool inspect_group(int proc_fd, const std::string& proc, Component& c, Budget& s
         c.path_from_environ = true;
       }
     }
-    // k3s sets this PATH before it execs itself; without its environment,
-    // rebuild it from its flags.
-    if (c.name == "k3s" && !c.path_from_environ) path_var = k3s_path(c.argv, kDefaultPath);
-    c.iptables.path_var = path_var;
     if (scan.exhausted()) {
+      c.iptables.path_var = path_var;
       c.inspection = Inspection::over_budget;
       c.iptables.note = "not inspected: " + scan.why();
       return true;
     }
     auto root = open_root(fmt::format("{}/{}/root", proc, pid));
+    if (root && c.name == "k3s") apply_k3s_config(root->get(), env ? *env : std::string(), c);
+    // k3s sets this PATH before it execs itself; without its environment,
+    // rebuild it from its flags.
+    if (c.name == "k3s" && !c.path_from_environ) path_var = k3s_path(c.argv, kDefaultPath);
+    c.iptables.path_var = path_var;
     if (!root) {
       if (root.error().errnum == ENOENT || root.error().errnum == ESRCH) continue;
       c.iptables.note = root.error().message;

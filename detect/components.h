@@ -55,8 +55,10 @@ struct Component {
   std::uint64_t net_ns = 0;
   bool in_own_netns = false;  // shares the network namespace iptmode runs in
   bool path_from_environ = false;
-  std::vector<std::string> argv;     // of the first pid
-  std::vector<std::string> environ;  // of the first pid; empty when hidden
+  std::vector<std::string> argv;          // of the first pid; k3s's with its config's flags
+  std::vector<std::string> config_files;  // k3s: the config files its argv includes
+  std::string config_note;                // k3s: a config file that could not be read
+  std::vector<std::string> environ;       // of the first pid; empty when hidden
   BinaryEvidence iptables;
   Inspection inspection = Inspection::done;
   std::string privilege;  // why it can (or cannot) write the packet filter, one line
@@ -74,8 +76,8 @@ struct ScanLimits {
 // What a k3s process runs inside itself (k3s-io/k3s pkg/agent, pkg/daemons):
 // kubelet; kube-proxy unless --disable-kube-proxy; kube-router's network
 // policy controller unless --disable-network-policy; flannel unless
-// --flannel-backend=none. Each a Component with host "k3s". Only the flags
-// are read: /etc/rancher/k3s/config.yaml is not (no YAML parser yet).
+// --flannel-backend=none. Each a Component with host "k3s". Its argv holds
+// the flags of its config.yaml too (detect/k3s_config.h).
 std::vector<Component> hosted_by_k3s(const Component& k3s);
 
 // The PATH k3s gives what it runs (k3s-io/k3s cmd/k3s/main.go stageAndRun):

@@ -1,11 +1,13 @@
 #include "detect/in_root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -165,6 +167,40 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
   auto path_fd = open_path_in_root(root_fd, path);
   if (!path_fd) return std::unexpected(path_fd.error());
   return reopen_regular(std::move(*path_fd), path);
+}
+
+Result<DirNames> list_dir_in_root(int root_fd, std::string_view path, std::size_t max) {
+  auto r = resolve_in_root(root_fd, path);
+  if (!r) return std::unexpected(r.error());
+  auto path_fd = open_path_in_root(root_fd, r->path);
+  if (!path_fd) return std::unexpected(path_fd.error());
+  // Through the O_PATH descriptor: the directory checked is the one read.
+  const int fd = ::openat(path_fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return sys_fail(r->path, errno);
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    const int e = errno;
+    ::close(fd);
+    return sys_fail(r->path, e);
+  }
+  DirNames out;
+  while (const dirent* d = ::readdir(dir)) {
+    const std::string_view name = d->d_name;
+    if (name == "." || name == "..") continue;
+    unsigned char type = d->d_type;
+    struct stat st {};
+    if (type == DT_UNKNOWN && ::fstatat(::dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    if (type == DT_DIR) continue;
+    if (out.names.size() == max) {
+      out.cut = true;
+      break;
+    }
+    out.names.emplace_back(name);
+  }
+  ::closedir(dir);
+  std::sort(out.names.begin(), out.names.end());
+  return out;
 }
 
 }  // namespace iptmode

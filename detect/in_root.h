@@ -56,4 +56,14 @@ Result<UniqueFd> open_path_in_root(int root_fd, const std::string& path);
 // blocking on a FIFO. Fails unless it is a regular file.
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path);
 
+// The names in the directory `path` inside the root, sorted, without "."
+// and ".." and without subdirectories (as Go's os.ReadDir and IsDir see
+// them: a link to a directory is not one). At most `max` names; `cut` says
+// when there were more.
+struct DirNames {
+  std::vector<std::string> names;
+  bool cut = false;
+};
+Result<DirNames> list_dir_in_root(int root_fd, std::string_view path, std::size_t max);
+
 }  // namespace iptmode

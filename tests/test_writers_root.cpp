@@ -235,4 +235,46 @@ TEST_CASE("writers: a k3s server hosts kubelet, kube-proxy, netpol and flannel, 
   CHECK(truth.out.starts_with("mode is " + kubelet.at("predicted").get<std::string>() + " "));
 }
 
+TEST_CASE("writers: k3s's config.yaml and its drop-ins, in its own root, count as its flags") {
+  if (!test::require_root()) return;
+  auto cached = test::real_root("bookworm");
+  if (!cached) return;
+  test::RootCopy copy(*cached);
+  const std::filesystem::path bin = copy.root / "var/lib/rancher/k3s/data/5e1d7b/bin";
+  std::filesystem::create_directories(bin);
+  std::filesystem::copy_file(FAKE_COMPONENT_BIN, bin / "k3s");
+  std::filesystem::create_symlink("k3s", bin / "k3s-server");
+  std::filesystem::create_symlink("5e1d7b", bin.parent_path().parent_path() / "current");
+  // Settings made only in the files: /proc/PID/cmdline shows `k3s server`.
+  const std::filesystem::path etc = copy.root / "etc/rancher/k3s";
+  std::filesystem::create_directories(etc / "config.yaml.d");
+  {
+    std::ofstream(etc / "config.yaml") << "disable-network-policy: yes\n"
+                                          "kube-proxy-arg:\n  - proxy-mode=nftables\n";
+  }
+  { std::ofstream(etc / "config.yaml.d/50-flannel.yaml") << "flannel-backend: none\n"; }
+
+  test::Netns ns;
+  const std::string dir = "/var/lib/rancher/k3s/data/5e1d7b/bin";
+  test::RootedProcess p(
+      copy.root, ns,
+      Program{dir + "/k3s-server",
+              "/usr/local/bin/k3s",
+              {"server"},
+              {"PATH=" + dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"}});
+  const test::json a = audit(ns, {"--host-root", copy.root.string()});
+  CAPTURE(a.at("components").dump(2));
+  Strings hosted;
+  for (const auto& c : a.at("components"))
+    if (c.value("host", "") == "k3s") {
+      hosted.push_back(c.at("name"));
+      CHECK(c.at("config_files") == test::json{"/etc/rancher/k3s/config.yaml",
+                                               "/etc/rancher/k3s/config.yaml.d/50-flannel.yaml"});
+    }
+  CHECK(hosted == Strings{"kubelet", "kube-proxy"});
+  const test::json& kp = by_name(a, "kube-proxy");
+  CHECK(kp.at("proxy_mode") == "nftables");
+  CHECK(kp.at("writes").at("iptables") == "none");
+}
+
 }  // namespace iptmode

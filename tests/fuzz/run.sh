@@ -38,10 +38,11 @@ declare -A SOURCES=(
   [fuzz_binary]="core/binary.cpp core/wrapper.cpp core/version.cpp core/mode.cpp"
   [fuzz_in_root]="detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
   [fuzz_firewalld]="audit/firewalld.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
-  [fuzz_k0s_yaml]="audit/k0s_config.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
+  [fuzz_k3s_config]="detect/k3s_config.cpp detect/yaml_walk.cpp detect/flags.cpp detect/procfs.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
+  [fuzz_k0s_yaml]="audit/k0s_config.cpp detect/yaml_walk.cpp detect/config_read.cpp detect/in_root.cpp detect/budget.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
   [fuzz_kube_proxy_mode]="audit/component_mode.cpp audit/native_writers.cpp detect/flags.cpp audit/wrapper_prediction.cpp detect/in_root.cpp detect/budget.cpp core/binary.cpp core/wrapper.cpp core/version.cpp core/mode.cpp detect/kernel.cpp detect/procfs.cpp detect/file_read.cpp core/file_type.cpp core/error.cpp core/fd.cpp"
 )
-all_targets="fuzz_state fuzz_settings fuzz_config fuzz_version fuzz_procfs fuzz_binary fuzz_in_root fuzz_firewalld fuzz_k0s_yaml fuzz_kube_proxy_mode"
+all_targets="fuzz_state fuzz_settings fuzz_config fuzz_version fuzz_procfs fuzz_binary fuzz_in_root fuzz_firewalld fuzz_k0s_yaml fuzz_k3s_config fuzz_kube_proxy_mode"
 targets=${FUZZ_TARGETS:-$all_targets}
 for t in $targets; do
   if [[ -z "${SOURCES[$t]:-}" ]]; then
@@ -58,7 +59,7 @@ fi
 CXXFLAGS=(-std=c++2b -O1 -g -fno-omit-frame-pointer
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
   -Wall -Wextra -Wno-unused-parameter -I"$repo")
-# pugixml and libyaml are the audit's XML and YAML readers (zone files, k0s.yaml).
+# pugixml and libyaml are the audit's XML and YAML readers (zone files, k0s.yaml, k3s config.yaml).
 LIBS=(-lfmt -lpugixml -lyaml)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iptmode-fuzz.XXXXXX")
