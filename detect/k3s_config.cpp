@@ -64,6 +64,12 @@ Result<std::vector<K3sConfigValue>> parse_k3s_config(std::string_view text) {
       return;
     }
     const bool scalar = n.kind == YamlNode::Kind::scalar || n.kind == YamlNode::Kind::alias;
+    // A mapping is no k3s flag's value (k3s would pass Go's text of it):
+    // the key is left out, not turned into an empty flag.
+    if (f.size() == 1 && f[0].mapping && !out.empty() && n.kind == YamlNode::Kind::mapping) {
+      out.pop_back();
+      return;
+    }
     if (f.size() == 1 && f[0].mapping && !out.empty()) {
       if (scalar) out.back().values.push_back(as_go_string(n));
       out.back().list = n.kind == YamlNode::Kind::sequence;

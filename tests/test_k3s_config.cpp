@@ -37,6 +37,7 @@ TEST_CASE("k3s_config: keys become flags, lists one per item, YAML 1.1 booleans 
         Args{"--disable-network-policy=true", "--node-label=a=b", "--node-label=c=d"});
   CHECK(flags_of("data-dir: >-\n  /var/lib/\n  k3s\n") == Args{"--data-dir=/var/lib/ k3s"});
   // Nested mappings are no k3s flag; a document that is not a mapping has none.
+  CHECK(flags_of("kubelet-arg:\n  v: 2\nd: x\n") == Args{"-d=x"});
   CHECK(flags_of("- a\n- b\n").empty());
   CHECK(!parse_k3s_config("a: [b\n"));
 }
