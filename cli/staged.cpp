@@ -13,6 +13,7 @@
 
 #include "core/binary.h"
 #include "core/fd.h"
+#include "shim/files.h"
 #include "shim/padded.h"
 
 namespace iptmode::cli {
@@ -35,32 +36,15 @@ Result<UniqueFd> open_store(int dirfd, const std::string& dir, bool create) {
   return fd;
 }
 
-// Writes `bytes` as <to>/<tmp> with st's mode and times, then renames it
-// onto <to>/<name>.
+// Replaces <to>/<name> with `bytes` of st's mode and times, through
+// shim::write_atomic (a temporary, fsync, rename, fsync of the directory).
+// k0s's stage check compares the mtime to the nanosecond (Go's Time.Equal).
 Result<void> write_as(int to, const std::string& where, const std::string& name,
                       std::string_view bytes, const struct stat& st) {
-  const std::string tmp = tmp_name(name);
-  ::unlinkat(to, tmp.c_str(), 0);
-  UniqueFd fd(::openat(to, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       st.st_mode & 07777));
-  if (!fd) return errno_fail(fmt::format("{}/{}", where, tmp));
-  auto undo = [&](std::string_view what) {
-    auto err = errno_fail(fmt::format("{}/{}: {}", where, tmp, what));
-    ::unlinkat(to, tmp.c_str(), 0);
-    return err;
-  };
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t w = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return undo("write");
-    done += static_cast<std::size_t>(w);
-  }
-  // k0s's stage check compares the mtime to the nanosecond (Go's Time.Equal).
   const std::array<timespec, 2> times{st.st_atim, st.st_mtim};
-  if (::fchmod(fd.get(), st.st_mode & 07777) != 0) return undo("chmod");
-  if (::futimens(fd.get(), times.data()) != 0) return undo("utimens");
-  if (::fsync(fd.get()) != 0) return undo("fsync");
-  if (::renameat(to, tmp.c_str(), to, name.c_str()) != 0) return undo("rename");
+  if (int err = shim::write_atomic(to, name.c_str(), bytes.data(), bytes.size(), st.st_mode & 07777,
+                                   times.data()))
+    return sys_fail(fmt::format("{}/{}", where, name), err);
   return {};
 }
 

@@ -43,9 +43,12 @@ bool dir_trusted(const struct stat& st);
 // Replaces `name` whole: a temporary beside it, fsync, rename over the old
 // one, fsync of the directory. A crash leaves the old file or the new one,
 // never a torn one. `dirfd` must be open for reading (O_RDONLY |
-// O_DIRECTORY) so it can be fsynced. Returns 0, or the errno that stopped it
-// (the old file stays).
-int write_atomic(int dirfd, const char* name, const char* data, std::size_t len, mode_t mode);
+// O_DIRECTORY) so it can be fsynced. `times`, when given, is the new file's
+// access and modification time, as futimens takes them (two, to the
+// nanosecond: k0s's stage check compares the mtime with Go's Time.Equal).
+// Returns 0, or the errno that stopped it (the old file stays).
+int write_atomic(int dirfd, const char* name, const char* data, std::size_t len, mode_t mode,
+                 const struct timespec* times = nullptr);
 
 // ---------------------------------------------------------------- state
 

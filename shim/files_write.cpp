@@ -12,7 +12,8 @@
 
 namespace iptmode::shim {
 
-int write_atomic(int dirfd, const char* name, const char* data, std::size_t len, mode_t mode) {
+int write_atomic(int dirfd, const char* name, const char* data, std::size_t len, mode_t mode,
+                 const struct timespec* times) {
   char tmp[320];
   int n = std::snprintf(tmp, sizeof tmp, ".%s.tmp.%d", name, static_cast<int>(::getpid()));
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof tmp) return ENAMETOOLONG;
@@ -30,6 +31,7 @@ int write_atomic(int dirfd, const char* name, const char* data, std::size_t len,
   }
   // The mode asked for, whatever the umask made of it.
   if (!err && ::fchmod(fd, mode) != 0) err = errno;
+  if (!err && times != nullptr && ::futimens(fd, times) != 0) err = errno;
   if (!err && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && !err) err = errno;
   if (!err && ::renameat(dirfd, tmp, dirfd, name) != 0) err = errno;

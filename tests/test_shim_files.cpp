@@ -147,6 +147,30 @@ TEST_CASE("shim files: a decision keeps the version cache, a cache update keeps 
   CHECK((st.st_mode & 07777) == 0644);
 }
 
+TEST_CASE("shim files: write_atomic gives the file the times asked for, to the nanosecond") {
+  Dir d;
+  d.put("f", "old");
+  // k0s's stage check compares the mtime with Go's Time.Equal: every
+  // nanosecond counts.
+  const timespec times[2] = {{1'600'000'000, 123'456'789}, {1'700'000'000, 987'654'321}};
+  REQUIRE(write_atomic(d.fd(), "f", "new bytes", 9, 0750, times) == 0);
+  struct stat st {};
+  REQUIRE(::stat(d.at("f").c_str(), &st) == 0);
+  CHECK(st.st_atim.tv_sec == times[0].tv_sec);
+  CHECK(st.st_atim.tv_nsec == times[0].tv_nsec);
+  CHECK(st.st_mtim.tv_sec == times[1].tv_sec);
+  CHECK(st.st_mtim.tv_nsec == times[1].tv_nsec);
+  CHECK((st.st_mode & 07777) == 0750);
+  CHECK(st.st_size == 9);
+  // Without times the file is as written now, whatever the old one's were.
+  REQUIRE(write_atomic(d.fd(), "f", "x", 1, 0644) == 0);
+  REQUIRE(::stat(d.at("f").c_str(), &st) == 0);
+  CHECK(st.st_mtim.tv_sec > times[1].tv_sec);
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.at(""))) ++entries;
+  CHECK(entries == 1);  // no temporary left beside it
+}
+
 TEST_CASE("shim files: settings are written as the shim reads them back, or not at all") {
   Dir d;
   Settings s = default_settings();
