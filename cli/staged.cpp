@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -13,6 +14,7 @@
 
 #include "core/binary.h"
 #include "core/fd.h"
+#include "detect/file_read.h"
 #include "shim/files.h"
 #include "shim/padded.h"
 
@@ -48,18 +50,22 @@ Result<void> write_as(int to, const std::string& where, const std::string& name,
   return {};
 }
 
-Result<std::string> read_all(int dirfd, const std::string& where, const std::string& name) {
-  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return errno_fail(fmt::format("{}/{}", where, name));
-  std::string out;
-  std::array<char, 65536> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_fail(fmt::format("{}/{}", where, name));
-    if (n == 0) return out;
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
+// The whole of <dirfd>/<name>, the staged binary `st` describes: at most its
+// st_size bytes, so a file that grew since it was checked (k0s re-staging it
+// mid-copy) is a clear error, not a read without end. read_file_bounded's
+// messages begin with `name`, so `where/` goes before; its one error without
+// an errno is the size.
+Result<std::string> read_staged_bytes(int dirfd, const std::string& where, const std::string& name,
+                                      const struct stat& st) {
+  auto bytes =
+      read_file_bounded(dirfd, name, static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)));
+  if (bytes) return bytes;
+  const Error& e = bytes.error();
+  return fail(fmt::format("{}/{}{}", where, e.message,
+                          e.errnum == 0 ? " (its size when checked): it changed while being "
+                                          "copied, run this again"
+                                        : ""),
+              e.errnum);
 }
 
 // Moves <from>/<name> onto <to>/<name>: one rename on one filesystem, else a
@@ -81,7 +87,7 @@ Result<void> move_over(int from, const std::string& from_where, int to, const st
   struct stat st {};
   if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return errno_fail(fmt::format("{}/{}", from_where, name));
-  auto bytes = read_all(from, from_where, name);
+  auto bytes = read_staged_bytes(from, from_where, name, st);
   if (!bytes) return std::unexpected(bytes.error());
   if (auto r = write_as(to, to_where, name, *bytes, st); !r) return r;
   if (!keep_source && ::unlinkat(from, name.c_str(), 0) != 0)
