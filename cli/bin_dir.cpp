@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -86,10 +87,18 @@ std::optional<std::string> link_target(int dirfd, const std::string& name) {
   return *t;
 }
 
+Result<std::string> temp_name(const std::string& name) {
+  char tmp[NAME_MAX + 1];
+  if (!shim::temp_name(name.c_str(), tmp, sizeof tmp)) return sys_fail(name, ENAMETOOLONG);
+  return std::string(tmp);
+}
+
 Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name,
                           const std::string& target) {
   if (link_target(dirfd, name) == target) return false;
-  const std::string tmp = fmt::format(".{}.iptmode-new.{}", name, ::getpid());
+  auto tmp_name = temp_name(name);
+  if (!tmp_name) return std::unexpected(tmp_name.error());
+  const std::string& tmp = *tmp_name;
   ::unlinkat(dirfd, tmp.c_str(), 0);
   if (::symlinkat(target.c_str(), dirfd, tmp.c_str()) != 0)
     return errno_fail(fmt::format("{}/{}", dir, tmp));

@@ -31,6 +31,9 @@ Result<void> store_decision(int dirfd, const std::string& dir, const shim::State
 // The link `name` in dirfd, or nullopt when it is not a symlink.
 std::optional<std::string> link_target(int dirfd, const std::string& name);
 
+// shim::temp_name of `name`: the temporary the command renames over it.
+Result<std::string> temp_name(const std::string& name);
+
 // Makes `name` a symlink to `target` by renaming a new link over it, so the
 // name never goes missing. Returns whether anything changed.
 Result<bool> replace_link(int dirfd, const std::string& dir, const std::string& name,

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/bin_dir.h"
 #include "core/binary.h"
 #include "core/fd.h"
 #include "detect/file_read.h"
@@ -23,10 +24,6 @@ namespace {
 
 std::string staged_name(Mode m) {
   return fmt::format("xtables-{}-multi", to_string(m));
-}
-
-std::string tmp_name(const std::string& name) {
-  return fmt::format(".{}.iptmode-new.{}", name, ::getpid());
 }
 
 Result<UniqueFd> open_store(int dirfd, const std::string& dir, bool create) {
@@ -74,7 +71,9 @@ Result<void> move_over(int from, const std::string& from_where, int to, const st
                        const std::string& name, bool keep_source) {
   if (!keep_source && ::renameat(from, name.c_str(), to, name.c_str()) == 0) return {};
   if (keep_source) {
-    const std::string tmp = tmp_name(name);
+    auto tmp_name = temp_name(name);
+    if (!tmp_name) return std::unexpected(tmp_name.error());
+    const std::string& tmp = *tmp_name;
     ::unlinkat(to, tmp.c_str(), 0);
     if (::linkat(from, name.c_str(), to, tmp.c_str(), 0) == 0) {
       if (::renameat(to, tmp.c_str(), to, name.c_str()) == 0) return {};

@@ -40,6 +40,14 @@ bool dir_trusted(const struct stat& st);
 
 // ---------------------------------------------------------------- writing
 
+// The temporary a writer puts beside `name` and renames over it:
+// ".NAME.tmp.PID", the pid's own so two writers never share one, the one
+// spelling for write_atomic and `iptmode shim`'s links and staged files
+// (packaging's removal scripts match .iptmode.prom.tmp.*). Written into
+// `out` NUL-terminated; false when it is longer than a file name can be
+// (NAME_MAX) or than `cap` holds.
+bool temp_name(const char* name, char* out, std::size_t cap);
+
 // Replaces `name` whole: a temporary beside it, fsync, rename over the old
 // one, fsync of the directory. A crash leaves the old file or the new one,
 // never a torn one. `dirfd` must be open for reading (O_RDONLY |

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -12,11 +13,15 @@
 
 namespace iptmode::shim {
 
+bool temp_name(const char* name, char* out, std::size_t cap) {
+  const int n = std::snprintf(out, cap, ".%s.tmp.%d", name, static_cast<int>(::getpid()));
+  return n >= 0 && n <= NAME_MAX && static_cast<std::size_t>(n) < cap;
+}
+
 int write_atomic(int dirfd, const char* name, const char* data, std::size_t len, mode_t mode,
                  const struct timespec* times) {
-  char tmp[320];
-  int n = std::snprintf(tmp, sizeof tmp, ".%s.tmp.%d", name, static_cast<int>(::getpid()));
-  if (n < 0 || static_cast<std::size_t>(n) >= sizeof tmp) return ENAMETOOLONG;
+  char tmp[NAME_MAX + 1];
+  if (!temp_name(name, tmp, sizeof tmp)) return ENAMETOOLONG;
 
   // A stale temporary from a crashed writer with our pid is ours to replace.
   ::unlinkat(dirfd, tmp, 0);

@@ -5,9 +5,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -169,6 +171,19 @@ TEST_CASE("shim files: write_atomic gives the file the times asked for, to the n
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.at(""))) ++entries;
   CHECK(entries == 1);  // no temporary left beside it
+}
+
+TEST_CASE("shim files: temp_name is .NAME.tmp.PID, or false when no file could have it") {
+  char out[NAME_MAX + 1];
+  REQUIRE(temp_name("iptables", out, sizeof out));
+  CHECK(std::string(out) == ".iptables.tmp." + std::to_string(::getpid()));
+  // packaging's removal scripts match .iptmode.prom.tmp.*
+  REQUIRE(temp_name("iptmode.prom", out, sizeof out));
+  CHECK(std::string(out).starts_with(".iptmode.prom.tmp."));
+  CHECK_FALSE(temp_name("iptables", out, 5));
+  const std::string longest(NAME_MAX - 1, 'n');
+  CHECK_FALSE(temp_name(longest.c_str(), out, sizeof out));
+  CHECK(write_atomic(Dir().fd(), longest.c_str(), "x", 1, 0644) == ENAMETOOLONG);
 }
 
 TEST_CASE("shim files: settings are written as the shim reads them back, or not at all") {
