@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/support/detect.h"
+#include "tests/support/k3s_data_dir.h"
 #include "tests/support/netns.h"
 #include "tests/support/real_roots.h"
 #include "tests/support/rooted_process.h"
@@ -185,30 +186,25 @@ TEST_CASE("writers: a k3s server hosts kubelet, kube-proxy, netpol and flannel, 
   auto cached = test::real_root("bookworm");
   if (!cached) return;
   test::RootCopy copy(*cached);
-  // k3s's data dir as k3s extracts it (k3s-io/k3s cmd/k3s/main.go extract):
-  // data/<hash>/bin with k3s and its k3s-server link, bin/aux with the
-  // bundled iptables, data/current -> data/<hash>.
-  const std::filesystem::path data = copy.root / "var/lib/rancher/k3s/data";
-  const std::filesystem::path bin = data / "3f2a9c/bin";
-  std::filesystem::create_directories(bin / "aux");
-  std::filesystem::copy_file(FAKE_COMPONENT_BIN, bin / "k3s");
-  std::filesystem::create_symlink("k3s", bin / "k3s-server");
-  { std::ofstream(bin / "aux/iptables-detect.sh") << kDetect; }
-  std::filesystem::permissions(bin / "aux/iptables-detect.sh", std::filesystem::perms(0755));
-  std::filesystem::create_symlink("iptables-detect.sh", bin / "aux/iptables");
-  std::filesystem::create_symlink("3f2a9c", data / "current");
+  // k3s's data dir, with bin/aux holding the bundled iptables.
+  const test::K3sDataDir k3s = test::make_k3s_data_dir(copy.root, "3f2a9c");
+  const std::filesystem::path aux = k3s.host_bin / "aux";
+  std::filesystem::create_directories(aux);
+  { std::ofstream(aux / "iptables-detect.sh") << kDetect; }
+  std::filesystem::permissions(aux / "iptables-detect.sh", std::filesystem::perms(0755));
+  std::filesystem::create_symlink("iptables-detect.sh", aux / "iptables");
 
   test::Netns ns;
   // As k3s execs itself: comm k3s-server, its own argv, the PATH it set
   // (--prefer-bundled-bin: aux before the host's PATH).
-  const std::string dir = "/var/lib/rancher/k3s/data/3f2a9c/bin";
+  const std::string& dir = k3s.bin;
   test::RootedProcess p(
       copy.root, ns,
       Program{dir + "/k3s-server",
               "/usr/local/bin/k3s",
               {"server", "--prefer-bundled-bin", "--kube-proxy-arg=proxy-mode=nftables"},
               {"PATH=" + dir + ":" + dir + "/aux:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
-               "K3S_DATA_DIR=/var/lib/rancher/k3s/data/3f2a9c"}});
+               "K3S_DATA_DIR=" + k3s.dir}});
   // No --bin-dir: the host root has no /var/lib/k0s/bin, and k3s's does exist.
   const test::json a = audit(ns, {"--host-root", copy.root.string()});
   CAPTURE(a.at("components").dump(2));
@@ -240,11 +236,7 @@ TEST_CASE("writers: k3s's config.yaml and its drop-ins, in its own root, count a
   auto cached = test::real_root("bookworm");
   if (!cached) return;
   test::RootCopy copy(*cached);
-  const std::filesystem::path bin = copy.root / "var/lib/rancher/k3s/data/5e1d7b/bin";
-  std::filesystem::create_directories(bin);
-  std::filesystem::copy_file(FAKE_COMPONENT_BIN, bin / "k3s");
-  std::filesystem::create_symlink("k3s", bin / "k3s-server");
-  std::filesystem::create_symlink("5e1d7b", bin.parent_path().parent_path() / "current");
+  const test::K3sDataDir k3s = test::make_k3s_data_dir(copy.root, "5e1d7b");
   // Settings made only in the files: /proc/PID/cmdline shows `k3s server`.
   const std::filesystem::path etc = copy.root / "etc/rancher/k3s";
   std::filesystem::create_directories(etc / "config.yaml.d");
@@ -255,7 +247,7 @@ TEST_CASE("writers: k3s's config.yaml and its drop-ins, in its own root, count a
   { std::ofstream(etc / "config.yaml.d/50-flannel.yaml") << "flannel-backend: none\n"; }
 
   test::Netns ns;
-  const std::string dir = "/var/lib/rancher/k3s/data/5e1d7b/bin";
+  const std::string& dir = k3s.bin;
   test::RootedProcess p(
       copy.root, ns,
       Program{dir + "/k3s-server",
