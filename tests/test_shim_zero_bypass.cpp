@@ -115,6 +115,43 @@ TEST_CASE("shim install: the staged binaries become padded scripts k0s re-uses, 
   for (const auto& n : six_names()) CHECK(link_of(dir / n).starts_with("xtables-"));
 }
 
+// iptmode-backend/ on a filesystem of its own (a mount there): no hard link
+// and no rename reaches it, so the binaries are copied both ways, each
+// bounded by the size it had when checked and written with its mode and
+// mtime to the nanosecond. In a mount namespace of the shell's own, so the
+// tmpfs is gone when it ends; the copies in it are checked from inside.
+TEST_CASE("shim install: a store on another filesystem gets copies, k0s's mtime kept both ways") {
+  if (!require_root()) return;
+  BinDir dir(false);
+  const auto staged = stage_as_k0s(dir);
+  const fs::path store = dir / shim::kBackendStore;
+  fs::create_directory(store);
+  TempDir orig("iptmode-orig");
+  for (const auto& [n, f] : staged) orig.file(n, f.bytes);
+  constexpr std::string_view kScript = R"sh(
+store=$1 dir=$2 iptmode=$3 shim=$4 orig=$5
+mount -t tmpfs -o mode=0755 iptmode-test-store "$store"
+"$iptmode" shim install --bin-dir "$dir" --shim "$shim" >/dev/null
+for n in xtables-nft-multi xtables-legacy-multi; do
+  cmp "$orig/$n" "$store/$n"
+  stat -c "$n %s %a %.9Y" "$store/$n"
+done
+"$iptmode" shim uninstall --bin-dir "$dir" >/dev/null
+)sh";
+  const RunResult r =
+      run_ok({"unshare", "-m", "--propagation", "private", "sh", "-ec", std::string(kScript), "sh",
+              store.string(), dir.path().string(), IPTMODE_BIN, SHIM_BIN, orig.str()});
+  for (const auto& [n, f] : staged)
+    CHECK(contains(r.out, n + " " + std::to_string(f.size) + " 750 1700000000.123456789\n"));
+  // Back from the copy: what k0s staged, byte for byte, size, mode and mtime.
+  for (const auto& [n, f] : staged) {
+    CAPTURE(n);
+    CHECK(slurp(dir / n) == f.bytes);
+  }
+  check_k0s_reuses(dir, staged);
+  for (const auto& n : six_names()) CHECK(link_of(dir / n).starts_with("xtables-"));
+}
+
 TEST_CASE("shim: k0s's relink at start never bypasses the shim in the zero-bypass form") {
   if (!require_root()) return;
   Netns ns;
