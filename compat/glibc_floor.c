@@ -21,6 +21,8 @@ uint32_t arc4random(void) {
 #ifdef IPTMODE_GLIBC_BEFORE_2_32
 // Linked against an older glibc (IPTMODE_GLIBC_SYSROOT), which lacks this
 // flag that g++ 12's libstdc++ reads to skip atomics in a single-threaded
-// process: 0 says "maybe threaded", so the atomics are always used.
+// process: 0 says "maybe threaded", so the atomics are always used. The
+// reserved name is glibc's own, which this definition must match.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 char __libc_single_threaded = 0;
 #endif

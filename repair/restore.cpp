@@ -61,7 +61,7 @@ Result<void> restore_backup(const Tools& t, const std::string& backup) {
     }
     if (table_names(texts[i]).empty()) continue;
     std::vector<std::string> args{"--counters"};
-    if (part.mode == Mode::legacy) args.push_back("-w");
+    if (part.mode == Mode::legacy) args.emplace_back("-w");
     if (auto r = run_restore(t, part.mode, part.family, texts[i], args); !r) return r;
   }
   return {};
