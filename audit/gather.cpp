@@ -143,21 +143,23 @@ Result<AuditEvidence> gather_audit(const AuditOptions& opts) {
       a.k0s = std::move(c);
   }
   a.osrelease = read_osrelease();
+  if (a.ev.kernel.nft.available) {
+    if (auto f = read_foreign_rules(opts.jobs))
+      a.foreign = std::move(*f);
+    else
+      a.foreign.note = f.error().message;
+  }
   // k0s compares whole save line counts: where nf_tables was counted only
-  // until it passed x_tables' rules, count it to its end on a k0s node.
+  // until it passed x_tables' rules, count it to its end on a k0s node. The
+  // read above saw every rule of those tables, so a second dump of them all
+  // is needed only for a chain made since.
   if (a.bin.exists && !a.bin_choice.k3s && a.ev.kernel.nft.available &&
-      !a.ev.kernel.nft.rules_exact)
+      !a.ev.kernel.nft.rules_exact && !(a.foreign.read && count_from(a.foreign, a.ev.kernel.nft)))
     if (auto r = count_nft_rules(a.ev.kernel.nft, std::nullopt); !r)
       return std::unexpected(r.error());
   a.firewalld = read_firewalld(host_root, firewalld_running);
   a.role = opts.role;
   a.cidrs = cluster_cidrs(host_root, opts.pod_cidr, opts.service_cidr);
-  if (a.ev.kernel.nft.available) {
-    if (auto f = read_foreign_rules())
-      a.foreign = std::move(*f);
-    else
-      a.foreign.note = f.error().message;
-  }
   return a;
 }
 

@@ -23,6 +23,7 @@ struct AuditOptions {
   std::string pod_cidr;
   std::string service_cidr;
   bool exec_probe = false;
+  unsigned jobs = 1;  // nf_tables chains read at once (read_foreign_rules)
 };
 
 Result<AuditEvidence> gather_audit(const AuditOptions& opts);

@@ -1,9 +1,11 @@
 #include "cli/cmd_audit.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +46,16 @@ std::optional<Role> parse_role(std::string_view r) {
   return std::nullopt;
 }
 
+// The CPUs this process may run on (a container's cpuset, taskset), not
+// the machine's: more readers than that would only take turns.
+unsigned default_jobs() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return std::clamp<unsigned>(n > 0 ? static_cast<unsigned>(n) : 1U, 1U, kDefaultJobsMax);
+}
+
 }  // namespace
 
 int run_audit(const AuditCliOptions& opts) {
@@ -76,6 +88,7 @@ int run_audit(const AuditCliOptions& opts) {
   a.pod_cidr = opts.pod_cidr;
   a.service_cidr = opts.service_cidr;
   a.exec_probe = opts.exec_probe;
+  a.jobs = opts.jobs ? opts.jobs : default_jobs();
 
   auto ev = gather_audit(a);
   if (!ev) return could_not_run(opts, ev.error().message, elapsed());

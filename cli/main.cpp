@@ -72,6 +72,9 @@ int run(int argc, char** argv) {
   aud->add_flag(
       "--exec-probe", audit.exec_probe,
       "Also run each component's own iptables -V in its mount namespace (runs container code)");
+  aud->add_option("--jobs", audit.jobs,
+                  "nf_tables chains read at once (default: the CPUs it may run on, at most 4)")
+      ->check(CLI::Range(1u, 64u));
   aud->get_option("--json")->excludes(aud->get_option("--npd"));
 
   RepairCliOptions repair;

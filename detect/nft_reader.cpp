@@ -7,10 +7,16 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -209,8 +215,8 @@ Result<std::vector<std::pair<Table, NlChain>>> iptables_chains() {
 // receive buffer; none for a chain deleted since the chain dump. An
 // interrupted dump is announced to `v.restart` (what the chain gave so far
 // is void) and asked again on a fresh session. `s` is kept for the next chain.
-Result<void> chain_rules(std::unique_ptr<Session>& s, const IptablesRuleVisitor& v, const Table& t,
-                         const nftnl_chain* c) {
+Result<void> chain_rules(std::unique_ptr<Session>& s, const IptablesRuleVisitor& v, std::size_t i,
+                         const Table& t, const nftnl_chain* c) {
   const char* name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
   for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
     if (!s) {
@@ -225,27 +231,86 @@ Result<void> chain_rules(std::unique_ptr<Session>& s, const IptablesRuleVisitor&
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, family_number(t.family), NLM_F_DUMP,
                                           s->next_seq());
     nftnl_rule_nlmsg_build_payload(nlh, filter.get());
-    auto r = s->exchange(nlh, [&](const nlmsghdr* m) { v.rule(t, c, m); });
+    auto r = s->exchange(nlh, [&](const nlmsghdr* m) { v.rule(i, t, c, m); });
     if (r) return {};
     if (r.error().errnum == ENOENT) return {};
     if (r.error().errnum != EINTR) return std::unexpected(r.error());
-    if (v.restart) v.restart(t, c);
+    if (v.restart) v.restart(i, t, c);
     s.reset();
   }
   return too_busy();
 }
 
+// The chains handed out to the readers, one at a time, in dump order: a
+// chain of 10,000 rules and one of 2 are both one item, so no reader waits
+// on another's share.
+class ChainQueue {
+ public:
+  explicit ChainQueue(std::size_t n) : n_(n) {}
+  // The next chain to read; none once all are taken or a reader failed.
+  std::optional<std::size_t> take() {
+    if (failed_.load(std::memory_order_relaxed)) return std::nullopt;
+    const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    if (i >= n_) return std::nullopt;
+    return i;
+  }
+  void fail(std::size_t i, Error e) {
+    const std::lock_guard lock(mu_);
+    if (!error_ || i < error_->first) error_ = {i, std::move(e)};
+    failed_.store(true, std::memory_order_relaxed);
+  }
+  std::optional<Error> error() && {
+    if (!error_) return std::nullopt;
+    return std::move(error_->second);
+  }
+
+ private:
+  const std::size_t n_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  std::optional<std::pair<std::size_t, Error>> error_;
+};
+
+using ChainList = std::vector<std::pair<Table, NlChain>>;
+
+// One reader: chains from the queue until it is empty, on its own session.
+void read_chains(const ChainList& chains, const IptablesRuleVisitor& v, ChainQueue& q) {
+  std::unique_ptr<Session> s;
+  while (auto i = q.take()) {
+    const auto& [table, chain] = chains[*i];
+    // An exception must not leave a reader's thread (that ends the process).
+    try {
+      if (v.chain) v.chain(*i, table, chain.get());
+      if (!v.rule) continue;
+      if (auto r = chain_rules(s, v, *i, table, chain.get()); !r) q.fail(*i, std::move(r.error()));
+    } catch (const std::bad_alloc&) {
+      q.fail(*i, Error{"nf_tables: out of memory reading the rules", ENOMEM});
+    }
+  }
+}
+
 }  // namespace
 
-Result<void> visit_iptables_rules(const IptablesRuleVisitor& v) {
+Result<void> visit_iptables_rules(const IptablesRuleVisitor& v, unsigned jobs) {
   auto chains = iptables_chains();
   if (!chains) return std::unexpected(chains.error());
-  std::unique_ptr<Session> s;
-  for (const auto& [table, chain] : *chains) {
-    if (v.chain) v.chain(table, chain.get());
-    if (!v.rule) continue;
-    if (auto r = chain_rules(s, v, table, chain.get()); !r) return std::unexpected(r.error());
+  if (v.begin) v.begin(chains->size());
+  ChainQueue q(chains->size());
+  const std::size_t extra = std::min<std::size_t>(jobs > 1 ? jobs - 1 : 0, chains->size());
+  std::vector<std::jthread> readers;
+  readers.reserve(extra);
+  for (std::size_t k = 0; k < extra; ++k) {
+    // No thread to be had (a pids limit, no memory): fewer readers, same answer.
+    try {
+      readers.emplace_back([&] { read_chains(*chains, v, q); });
+    } catch (const std::system_error&) {
+      break;
+    }
   }
+  read_chains(*chains, v, q);
+  readers.clear();  // joins
+  if (auto e = std::move(q).error()) return std::unexpected(std::move(*e));
   return {};
 }
 

@@ -2,6 +2,7 @@
 // iptables-nft-save, and never writing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -36,11 +37,22 @@ Result<void> count_nft_rules(BackendState& state,
 // (NLM_F_DUMP_INTR) is announced to `restart`, then dumped again from its
 // first rule: whatever `rule` was given for that chain since `chain` is void.
 // Pointers live only for the call.
+//
+// `begin` is told the number of chains first; each chain is then known by
+// its index `i` in the chain dump (0 to n-1). With `jobs` above 1 that many
+// threads read chains at once, each on its own socket: the kernel serves
+// dumps of different sockets side by side, so the wall time divides by the
+// cores while the CPU spent stays the same (the kernel formatting the rules
+// is most of it). A chain's calls all come from one thread, in order;
+// different chains' calls may run at the same time, so a callback may touch
+// only what belongs to its chain `i`. On an error the other threads stop
+// after their current chain, and the error of the lowest chain is returned.
 struct IptablesRuleVisitor {
-  std::function<void(const Table&, const nftnl_chain*)> chain;
-  std::function<void(const Table&, const nftnl_chain*, const nlmsghdr*)> rule;
-  std::function<void(const Table&, const nftnl_chain*)> restart;
+  std::function<void(std::size_t chains)> begin;
+  std::function<void(std::size_t i, const Table&, const nftnl_chain*)> chain;
+  std::function<void(std::size_t i, const Table&, const nftnl_chain*, const nlmsghdr*)> rule;
+  std::function<void(std::size_t i, const Table&, const nftnl_chain*)> restart;
 };
-Result<void> visit_iptables_rules(const IptablesRuleVisitor& v);
+Result<void> visit_iptables_rules(const IptablesRuleVisitor& v, unsigned jobs = 1);
 
 }  // namespace iptmode
