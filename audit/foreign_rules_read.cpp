@@ -72,8 +72,11 @@ Result<ForeignRules> read_foreign_rules(unsigned jobs) {
 }
 
 bool count_from(const ForeignRules& f, BackendState& nft) {
-  std::map<std::tuple<std::string_view, std::string_view, std::string_view>, std::uint64_t> n;
-  for (const auto& c : f.chains) n.emplace(std::tuple{c.family, c.table, c.chain}, c.rules);
+  // Views into f.chains, which outlives the map (a tuple of strings here
+  // would leave them pointing into a temporary).
+  using Key = std::tuple<std::string_view, std::string_view, std::string_view>;
+  std::map<Key, std::uint64_t> n;
+  for (const auto& c : f.chains) n.emplace(Key(c.family, c.table, c.chain), c.rules);
   std::vector<std::pair<Chain*, std::uint64_t>> counts;
   for (auto& t : nft.tables) {
     if (!is_iptables_table(t)) continue;
