@@ -11,7 +11,9 @@ Result<Evidence> gather_evidence(const GatherOptions& opts) {
 
   const ModuleAvailability mods = read_module_availability(opts.host_root);
   if (mods.nft) {
-    auto nft = read_nft(false);
+    // The audit lists every chain (its report shows them, with owners);
+    // detect reads only what the decision needs.
+    auto nft = opts.always_count_rules ? read_nft(false) : read_nft_for_decision();
     if (!nft) return std::unexpected(nft.error());
     ev.kernel.nft = std::move(*nft);
   } else {

@@ -27,6 +27,10 @@ struct BackendState {
   bool available = true;  // false: the kernel lacks the backend, or it was not probed (see note)
   std::string note;       // why unavailable; empty otherwise
   bool loadable = false;  // unavailable only because its module is not loaded yet
+  // false: read for the decision only (read_nft_for_decision): each table
+  // lists only the chains the decision looked at (hint chains asked for by
+  // name, chains whose rules were counted), not all it holds.
+  bool chains_listed = true;
   bool rules_counted = false;
   // With rules_counted: false when counting stopped early, once the count
   // had passed the other backend's (all a comparison needs). The count is

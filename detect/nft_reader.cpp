@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "detect/nft_session.h"
+#include "detect/nft_table_count.h"
 
 namespace iptmode {
 namespace {
@@ -43,14 +44,8 @@ std::string key(std::string_view family, std::string_view table, std::string_vie
 
 }  // namespace
 
-Result<BackendState> read_nft(bool count_rules) {
-  BackendState state;
-  // Tables first, so tables without chains are seen too.
-  std::map<std::string, std::size_t> table_index;
-  auto reset_tables = [&] {
-    state.tables.clear();
-    table_index.clear();
-  };
+Result<std::vector<Table>> read_nft_tables() {
+  std::vector<Table> tables;
   auto on_table = [&](const nlmsghdr* m) {
     std::unique_ptr<nftnl_table, decltype(&nftnl_table_free)> t(nftnl_table_alloc(),
                                                                 nftnl_table_free);
@@ -58,11 +53,24 @@ Result<BackendState> read_nft(bool count_rules) {
     Table tab;
     tab.family = family_name(nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY));
     tab.name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
-    table_index[key(tab.family, tab.name)] = state.tables.size();
-    state.tables.push_back(std::move(tab));
+    tables.push_back(std::move(tab));
   };
-  if (auto r = dump(NFT_MSG_GETTABLE, reset_tables, on_table); !r)
+  if (auto r = dump(
+          NFT_MSG_GETTABLE, [&] { tables.clear(); }, on_table);
+      !r)
     return std::unexpected(r.error());
+  return tables;
+}
+
+Result<BackendState> read_nft(bool count_rules) {
+  BackendState state;
+  // Tables first, so tables without chains are seen too.
+  auto tables = read_nft_tables();
+  if (!tables) return std::unexpected(tables.error());
+  state.tables = std::move(*tables);
+  std::map<std::string, std::size_t> table_index;
+  for (std::size_t i = 0; i < state.tables.size(); ++i)
+    table_index[key(state.tables[i].family, state.tables[i].name)] = i;
 
   auto reset_chains = [&] {
     for (auto& t : state.tables) t.chains.clear();
@@ -169,6 +177,17 @@ Result<bool> count_pass(BackendState& state, std::optional<std::uint64_t> stop_a
 }  // namespace
 
 Result<void> count_nft_rules(BackendState& state, std::optional<std::uint64_t> stop_above) {
+  if (!state.chains_listed) {
+    if (stop_above) {
+      auto done = count_nft_rules_by_table(state, *stop_above);
+      if (!done) return std::unexpected(done.error());
+      if (*done) return {};
+    }
+    // Too far for table-wide dumps, or every chain wanted: list them all.
+    auto listed = read_nft(false);
+    if (!listed) return std::unexpected(listed.error());
+    state = std::move(*listed);
+  }
   for (int attempt = 0; attempt < nft::kDumpTries; ++attempt) {
     auto consistent = count_pass(state, stop_above);
     if (!consistent && consistent.error().errnum == EINTR) continue;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "core/error.h"
 #include "detect/kernel.h"
@@ -14,6 +15,17 @@ struct nftnl_chain;
 struct nlmsghdr;
 
 namespace iptmode {
+
+// Every table of every family (one dump), without chains.
+Result<std::vector<Table>> read_nft_tables();
+
+// What the decision needs and no more, so the cost does not grow with the
+// chains (a chain dump does: the kernel walks a table's chains from the first
+// for every 32 KiB it hands out, a third of detect's time at 10,000 chains):
+// every table, and in each iptables table kubelet's hint chains asked for by
+// name (one request each). BackendState::chains_listed is false: a table
+// lists only the chains found so, and those count_nft_rules then counts.
+Result<BackendState> read_nft_for_decision();
 
 // Every table and chain of every family, in the caller's network namespace.
 // With `count_rules`, also a rule dump that fills Chain::rules. A dump that
@@ -25,6 +37,12 @@ Result<BackendState> read_nft(bool count_rules);
 // nftables tables are left without counts), and counting stops as soon as
 // their total is above it: the result is then "at least N"
 // (BackendState::rules_exact false). Without it, every chain, exactly.
+// On a state without its chains listed (read_nft_for_decision) and with
+// `stop_above`, each iptables table is counted by one rule dump of the whole
+// table, which adds the chains it meets; a table-wide dump restarts at the
+// table's first rule for every batch, so past a few thousand rules (or a few
+// dozen chains) without an answer the chains are listed after all and
+// counted one by one, as for any state.
 Result<void> count_nft_rules(BackendState& state,
                              std::optional<std::uint64_t> stop_above = std::nullopt);
 

@@ -25,9 +25,13 @@ json tables_json(const std::vector<Table>& tables, const TableKeys& keys) {
 }
 
 json to_json(const BackendState& b) {
-  return {{"available", b.available},         {"note", b.note},
-          {"rules_counted", b.rules_counted}, {"rules_exact", b.rules_exact},
-          {"tables", tables_json(b.tables)},  {"unread", b.unread}};
+  return {{"available", b.available},
+          {"note", b.note},
+          {"chains_listed", b.chains_listed},
+          {"rules_counted", b.rules_counted},
+          {"rules_exact", b.rules_exact},
+          {"tables", tables_json(b.tables)},
+          {"unread", b.unread}};
 }
 
 json to_json(const BinaryEvidence& b) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "tests/support/as_nobody.h"
 #include "tests/support/detect.h"
@@ -311,14 +312,16 @@ TEST_CASE("native nftables tables are not iptables rules") {
   CHECK(j.at("mode") == host_mode());
   CHECK(j.at("rule") == "host-binary");
   CHECK(reason(j, "rule-count").at("says").is_null());
-  // Seen, and not counted: they are not iptables rules, so no count needs them.
-  CHECK(chain_rules(j, "nft", "inet", "firewalld", "c") == -1);
-  CHECK(chain_rules(j, "nft", "inet", "firewalld", "in") == -1);
-  CHECK(chain_rules(j, "nft", "ip", "kube-proxy", "services") == -1);
-  CHECK(j.at("evidence").at("kernel").at("nft").at("rules_exact") == true);
-  const json* in = find_chain(find_table(j, "nft", "inet", "firewalld"), "in");
-  REQUIRE(in != nullptr);
-  CHECK(in->at("base") == true);
+  // Seen, and not counted: they are not iptables rules, so no count needs
+  // them, and detect lists no chain the decision does not look at.
+  const json& nft_json = j.at("evidence").at("kernel").at("nft");
+  CHECK(nft_json.at("rules_exact") == true);
+  CHECK(nft_json.at("chains_listed") == false);
+  for (const char* table : {"firewalld", "kube-proxy"}) {
+    const json* t = find_table(j, "nft", table == std::string("firewalld") ? "inet" : "ip", table);
+    REQUIRE_MESSAGE(t != nullptr, table);
+    CHECK(t->at("chains").empty());
+  }
 }
 
 TEST_CASE("one legacy rule outweighs any number of native nftables rules") {
@@ -520,6 +523,75 @@ TEST_CASE("a tie of many rules is counted to its end on both sides: a tie") {
             .at("text")
             .get<std::string>()
             .find("nf_tables 500, x_tables 500 (a tie)") != std::string::npos);
+}
+
+// detect counts nf_tables one table-wide dump at a time; past a few thousand
+// rules, or a few dozen chains, without an answer it lists the chains and
+// counts them one by one. Both ways must give the same exact answer.
+TEST_CASE("a tie past a table-wide dump's reach is still counted exactly: a tie") {
+  if (!require_root()) return;
+  Netns ns;
+  restore(ns, "iptables-nft-restore", restore_file(6000));
+  restore(ns, "iptables-legacy-restore", restore_file(6000));
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("rule") == "host-binary");
+  CHECK(backend_json(j, "nft").at("rules_exact") == true);
+  CHECK(backend_json(j, "nft").at("chains_listed") == true);  // listed after all
+  CHECK(chain_rules(j, "nft", "ip", "filter", "KUBE-SVC-BENCH") == 5999);
+  CHECK(reason(j, "rule-count")
+            .at("text")
+            .get<std::string>()
+            .find("nf_tables 6000, x_tables 6000 (a tie)") != std::string::npos);
+}
+
+TEST_CASE("many small nf_tables chains below x_tables' count: counted exactly, legacy") {
+  if (!require_root()) return;
+  Netns ns;
+  std::string text = "*filter\n";
+  for (int c = 0; c < 60; ++c) text += fmt::format(":KUBE-SEP-{:02d} - [0:0]\n", c);
+  for (int c = 0; c < 60; ++c)
+    text += fmt::format("-A KUBE-SEP-{0:02d} -s 10.1.0.{0}/32 -j ACCEPT\n", c);
+  restore(ns, "iptables-nft-restore", text + "COMMIT\n");
+  restore(ns, "iptables-legacy-restore", restore_file(61));
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "legacy");
+  CHECK(j.at("rule") == "rule-count");
+  CHECK(backend_json(j, "nft").at("rules_exact") == true);
+  CHECK(chain_rules(j, "nft", "ip", "filter", "KUBE-SEP-59") == 1);
+  CHECK(reason(j, "rule-count").at("text").get<std::string>().find("nf_tables 60, x_tables 61") !=
+        std::string::npos);
+}
+
+TEST_CASE("a few nf_tables chains past x_tables: counted table-wide, the chains met listed") {
+  if (!require_root()) return;
+  Netns ns;
+  std::string text = "*filter\n";
+  for (int c = 0; c < 3; ++c) text += fmt::format(":KUBE-SEP-{:02d} - [0:0]\n", c);
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < 2; ++r)
+      text += fmt::format("-A KUBE-SEP-{:02d} -s 10.1.{}.{}/32 -j ACCEPT\n", c, c, r);
+  restore(ns, "iptables-nft-restore", text + "COMMIT\n");
+  restore(ns, "iptables-legacy-restore", restore_file(4));
+  json j = run_detect(ns);
+  INFO("detect --json: " << j.dump(2));
+
+  CHECK(j.at("mode") == "nft");
+  CHECK(backend_json(j, "nft").at("chains_listed") == false);
+  // All 6 fit one answer; whether the dump's end came with it decides
+  // whether the count is known to be exact, so either is right.
+  for (int c = 0; c < 3; ++c)
+    CHECK(chain_rules(j, "nft", "ip", "filter", fmt::format("KUBE-SEP-{:02d}", c)) == 2);
+  const json* sep = find_chain(find_table(j, "nft", "ip", "filter"), "KUBE-SEP-00");
+  REQUIRE(sep != nullptr);
+  CHECK(sep->at("base") == false);
+  const std::string why = reason(j, "rule-count").at("text");
+  CHECK_MESSAGE((why.find("nf_tables 6, x_tables 4") != std::string::npos ||
+                 why.find("nf_tables at least 6, x_tables 4") != std::string::npos),
+                why);
 }
 
 namespace {

@@ -118,9 +118,11 @@ TEST_CASE("report json: the detector's document and its tables") {
   CHECK(keys(j.at("evidence")) ==
         std::vector<std::string>{"kernel", "host_root", "host_iptables", "components"});
   const ojson& kernel = j.at("evidence").at("kernel");
-  CHECK(kernel.at("legacy").dump() ==
-        R"({"available":true,"note":"","rules_counted":false,"rules_exact":true,"tables":[],)"
-        R"("unread":["ip filter"]})");
+  CHECK(
+      kernel.at("legacy").dump() ==
+      R"({"available":true,"note":"","chains_listed":true,"rules_counted":false,"rules_exact":true,)"
+      R"("tables":[],)"
+      R"("unread":["ip filter"]})");
   CHECK(kernel.at("nft").at("tables").at(1).dump() ==
         R"({"family":"ip","name":"nat","chains":[)"
         R"({"name":"POSTROUTING","base":true,"rules":1,"rules_exact":true},)"
